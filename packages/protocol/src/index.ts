@@ -1,0 +1,19 @@
+export { createParser, parseJson, type Parser, type ParseResult } from './parse.js';
+export {
+  InputKind,
+  ModelCatalogue,
+  ModelEntry,
+  ModelKind,
+  Provider,
+  Transport,
+} from './models.js';
+export {
+  DOWNSTREAM_SERVICES,
+  GatewayStatus,
+  Readiness,
+  ServiceInstance,
+  ServiceName,
+  ServiceStatus,
+} from './services.js';
+export { CATALOGUE_SERVICES, Headers, Subjects } from './subjects.js';
+export { ErrorBody } from './errors.js';

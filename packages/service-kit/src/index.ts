@@ -1,0 +1,14 @@
+export { Bool, CommonConfig, ConfigError, LogLevel, loadConfig, Port, ProxyConfig, UrlList, UrlString } from './config.js';
+export { createLogger, loggerOptions, type Logger } from './logger.js';
+export { defineErrors, errorBody, errorHandling, ServiceError, type ErrorSpec } from './errors.js';
+export { connectNats, type NatsHandle, type NatsOptions } from './nats.js';
+export { addJsonEndpoint, registerService, type JsonEndpoint, type ServiceIdentity } from './nats-service.js';
+export { NatsRequestError, requestJson, type NatsRequestFailure, type RequestOptions } from './request.js';
+export { createMetricsRegistry, httpMetrics } from './metrics.js';
+export { healthRoutes, type ReadinessCheck, type ReadinessRegistry, type ReadinessReport } from './health.js';
+export { fastifyOptions } from './http.js';
+export { shutdown, shutdownOnSignals, type ShutdownOptions } from './shutdown.js';
+export { ProviderEnv } from './provider-config.js';
+export { useProxyForFetch, type ProxySettings } from './proxy.js';
+export { loadConfigOrExit, orExitOnConfigError, startService, type BaseConfig, type ServiceContext, type ServiceDefinition } from './start.js';
+export { serveCatalogue } from './catalogue.js';

@@ -1,0 +1,74 @@
+import { connect, Events, DebugEvents, type NatsConnection } from 'nats';
+import type { FastifyBaseLogger as Logger } from 'fastify';
+
+/** A NATS connection that keeps reconnecting for as long as the process lives, and knows its state. */
+export interface NatsHandle {
+  readonly nc: NatsConnection;
+  /** False from a disconnect until the next successful reconnect. */
+  isConnected(): boolean;
+  /** Flushes subscriptions and pending publishes, then closes. Safe to call more than once. */
+  drain(): Promise<void>;
+}
+
+export interface NatsOptions {
+  /** Comma-separated server URLs, as in `NATS_URL`. */
+  servers: string;
+  /** Connection name shown by `nats server report connections`. */
+  name: string;
+  log: Logger;
+  /** How often to ping the server; two missed pings count as a lost connection. */
+  pingIntervalMs?: number;
+}
+
+/**
+ * Connects with reconnects that never give up (nats.js stops after 10 by default, ~20 s) and a
+ * short ping interval (the default 2 min would leave a dead server unnoticed for minutes).
+ * Waits for the first connection, logging while it waits, so a service never runs half-wired.
+ */
+export async function connectNats(options: NatsOptions): Promise<NatsHandle> {
+  const { log } = options;
+  const servers = options.servers.split(',').map((s) => s.trim());
+  const waiting = setInterval(() => log.warn({ servers }, 'still waiting for NATS'), 5_000);
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers,
+      name: options.name,
+      waitOnFirstConnect: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      reconnectJitter: 500,
+      pingInterval: options.pingIntervalMs ?? 5_000,
+      maxPingOut: 2,
+    });
+  } finally {
+    clearInterval(waiting);
+  }
+  log.info({ server: nc.getServer() }, 'connected to NATS');
+  let connected = true;
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === Events.Disconnect) {
+        connected = false;
+        log.warn({ server: String(status.data) }, 'NATS disconnected');
+      } else if (status.type === Events.Reconnect) {
+        connected = true;
+        log.info({ server: String(status.data) }, 'NATS reconnected');
+      } else if (status.type === Events.Error) {
+        log.warn({ err: status.data }, 'NATS error');
+      } else if (status.type === DebugEvents.StaleConnection) {
+        connected = false;
+      }
+    }
+  })();
+  let draining: Promise<void> | undefined;
+  return {
+    nc,
+    isConnected: () => connected && !nc.isClosed() && !nc.isDraining(),
+    drain() {
+      if (nc.isClosed()) return Promise.resolve();
+      draining ??= nc.drain().catch((err: unknown) => log.warn({ err }, 'NATS drain failed'));
+      return draining;
+    },
+  };
+}
