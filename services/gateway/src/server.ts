@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { ServiceName } from '@voxgate/protocol';
+import { ConfigError, loadConfigOrExit, orExitOnConfigError, startService } from '@voxgate/service-kit';
+import { gatewayApp } from './app.js';
+import { GatewayConfig } from './config.js';
+
+const config = loadConfigOrExit(GatewayConfig);
+
+/** HTTPS when both TLS files are set; one without the other is a configuration mistake. */
+const https = orExitOnConfigError(() => {
+  const { TLS_CERT_FILE: cert, TLS_KEY_FILE: key } = config;
+  if (!cert && !key) return undefined;
+  if (!cert || !key) throw new ConfigError('invalid configuration: TLS_CERT_FILE and TLS_KEY_FILE must be set together');
+  try {
+    return { cert: readFileSync(cert), key: readFileSync(key) };
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: TLS files cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+});
+
+await startService({
+  name: ServiceName.gateway,
+  description: 'The public entry: the web page, the browser API and the OpenAI-compatible API',
+  entryUrl: import.meta.url,
+  config,
+  https,
+  app: (context) => ({ plugin: gatewayApp, options: { config, context } }),
+});
