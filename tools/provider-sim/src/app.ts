@@ -1,0 +1,61 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import { createContext } from './context.js';
+import { controlApi } from './control.js';
+import { geminiApi } from './gemini/plugin.js';
+import { openaiApi } from './openai/plugin.js';
+import { zhipuApi } from './zhipu/plugin.js';
+
+export type { Fault, FaultKind, FaultRequest } from './faults.js';
+export type { PartSummary } from './content.js';
+export type { ProviderId } from './provider.js';
+export type { RequestRecord } from './request-log.js';
+export { SIMULATED_MODELS } from './models.js';
+
+/** The base paths services are configured with when they talk to the simulator. */
+export const ROUTE_PREFIXES = {
+  openai: '/openai/v1',
+  gemini: '/gemini',
+  zhipu: '/zhipu/api/paas/v4',
+  control: '/_sim',
+} as const;
+
+export interface ProviderSimOptions {
+  /** Pause before each streamed token; 0 (the default) streams as fast as possible. */
+  tokenDelayMs?: number;
+  /** How many requests `GET /_sim/requests` remembers. */
+  requestLogLimit?: number;
+}
+
+const DEFAULT_REQUEST_LOG_LIMIT = 200;
+
+/**
+ * The provider simulator as a Fastify plugin: OpenAI, Gemini and Zhipu text APIs on their usual
+ * paths, the `/_sim` control API and `/healthz`. Each provider is its own encapsulated scope, with
+ * its own auth, error shape and 404s; realtime protocols will be registered in those scopes.
+ */
+export async function providerSim(app: FastifyInstance, options: ProviderSimOptions = {}): Promise<void> {
+  const closing = new AbortController();
+  // Stalled and streaming answers would otherwise hold `close()` open until they finish.
+  app.addHook('preClose', async () => closing.abort());
+  const ctx = createContext({
+    tokenDelayMs: options.tokenDelayMs ?? 0,
+    requestLogLimit: options.requestLogLimit ?? DEFAULT_REQUEST_LOG_LIMIT,
+    closing: closing.signal,
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  await app.register(openaiApi, { prefix: ROUTE_PREFIXES.openai, ctx });
+  await app.register(geminiApi, { prefix: ROUTE_PREFIXES.gemini, ctx });
+  await app.register(zhipuApi, { prefix: ROUTE_PREFIXES.zhipu, ctx });
+  await app.register(controlApi, { prefix: ROUTE_PREFIXES.control, ctx });
+}
+
+/**
+ * A Fastify instance running the simulator, for `server.ts` and for tests that want one in-process.
+ * Request logging is off by default: at benchmark rates it would cost more than the answers.
+ */
+export function buildSimulator(options: ProviderSimOptions = {}, serverOptions: FastifyServerOptions = {}): FastifyInstance {
+  const app = Fastify({ logController: new LogController({ disableRequestLogging: true }), ...serverOptions });
+  app.register(providerSim, options);
+  return app;
+}

@@ -1,0 +1,34 @@
+import type { FastifyRequest } from 'fastify';
+import { FaultQueue } from './faults.js';
+import { RequestLog, type RequestRecord } from './request-log.js';
+
+/** State shared by every route of one simulator instance; nothing lives in module globals. */
+export interface SimContext {
+  readonly faults: FaultQueue;
+  readonly requests: RequestLog;
+  /** Pause before each streamed token when no fault says otherwise; 0 streams as fast as possible. */
+  readonly tokenDelayMs: number;
+  /** Aborted when the simulator closes, so stalls and streams end instead of holding it open. */
+  readonly closing: AbortSignal;
+  /** The log record of a provider request, opened when it arrived. */
+  recordOf(request: FastifyRequest): RequestRecord | undefined;
+  attachRecord(request: FastifyRequest, record: RequestRecord): void;
+  /** A short unique id with the provider's usual prefix (`chatcmpl-…`). */
+  nextId(prefix: string): string;
+}
+
+export function createContext(options: { tokenDelayMs: number; requestLogLimit: number; closing: AbortSignal }): SimContext {
+  const records = new WeakMap<FastifyRequest, RequestRecord>();
+  let counter = 0;
+  return {
+    faults: new FaultQueue(),
+    requests: new RequestLog(options.requestLogLimit),
+    tokenDelayMs: options.tokenDelayMs,
+    closing: options.closing,
+    recordOf: (request) => records.get(request),
+    attachRecord: (request, record) => {
+      records.set(request, record);
+    },
+    nextId: (prefix) => `${prefix}${(++counter).toString(36).padStart(8, '0')}sim`,
+  };
+}

@@ -1,0 +1,100 @@
+import { type Static, Type } from 'typebox';
+import { PROVIDERS, type ProviderId } from './provider.js';
+
+export const FAULT_KINDS = ['rate_limit', 'server_error', 'stall_before_first_token', 'disconnect_mid_stream', 'slow_tokens'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** Body of `POST /_sim/faults`. */
+export const FaultRequest = Type.Object(
+  {
+    /** Only requests to this provider; absent: any provider. */
+    provider: Type.Optional(Type.Enum(PROVIDERS)),
+    /** Only requests for this model id; absent: any model. */
+    model: Type.Optional(Type.String({ minLength: 1 })),
+    kind: Type.Enum(FAULT_KINDS),
+    /** How many matching requests the fault applies to. */
+    times: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    /** rate_limit: the Retry-After the 429 carries. */
+    retryAfterSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+    /** stall_before_first_token: how long to stall (absent: until the client gives up); slow_tokens: pause before each token. */
+    delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
+    /** disconnect_mid_stream: tokens sent before the connection is cut. */
+    afterTokens: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+  },
+  { additionalProperties: false },
+);
+export type FaultRequest = Static<typeof FaultRequest>;
+
+/** Which optional fields mean something for each kind; others are refused rather than ignored. */
+const FIELDS_BY_KIND: Record<FaultKind, readonly (keyof FaultRequest)[]> = {
+  rate_limit: ['retryAfterSeconds'],
+  server_error: [],
+  stall_before_first_token: ['delayMs'],
+  disconnect_mid_stream: ['afterTokens'],
+  slow_tokens: ['delayMs'],
+};
+const KIND_SPECIFIC: readonly (keyof FaultRequest)[] = ['retryAfterSeconds', 'delayMs', 'afterTokens'];
+
+/** A fault waiting in the queue, as `GET /_sim/faults` lists it. */
+export type Fault = FaultRequest & { id: number; remaining: number };
+
+const DEFAULT_RETRY_AFTER_SECONDS = 1;
+const DEFAULT_SLOW_TOKEN_DELAY_MS = 100;
+const DEFAULT_DISCONNECT_AFTER_TOKENS = 3;
+
+/** Explains why a schema-valid request still makes no sense, or undefined when it does. */
+export function faultRequestProblem(request: FaultRequest): string | undefined {
+  const allowed = FIELDS_BY_KIND[request.kind];
+  const stray = KIND_SPECIFIC.find((field) => request[field] !== undefined && !allowed.includes(field));
+  return stray === undefined ? undefined : `${stray} does not apply to ${request.kind}`;
+}
+
+/**
+ * Faults queued by tests, consumed first-in first-out: each matching request takes one use of the
+ * oldest fault that matches it, and a fault leaves the queue when its uses run out.
+ */
+export class FaultQueue {
+  #nextId = 1;
+  #faults: Fault[] = [];
+
+  add(request: FaultRequest): Fault {
+    const fault: Fault = { ...withDefaults(request), id: this.#nextId++, remaining: request.times ?? 1 };
+    this.#faults.push(fault);
+    return fault;
+  }
+
+  list(): readonly Fault[] {
+    return this.#faults;
+  }
+
+  clear(): number {
+    const count = this.#faults.length;
+    this.#faults = [];
+    return count;
+  }
+
+  /** Takes one use of the first fault matching this request, if any. */
+  take(provider: ProviderId, model: string | undefined): Fault | undefined {
+    const index = this.#faults.findIndex(
+      (f) => (f.provider === undefined || f.provider === provider) && (f.model === undefined || f.model === model),
+    );
+    const fault = this.#faults[index];
+    if (fault === undefined) return undefined;
+    fault.remaining -= 1;
+    if (fault.remaining === 0) this.#faults.splice(index, 1);
+    return { ...fault };
+  }
+}
+
+function withDefaults(request: FaultRequest): FaultRequest {
+  switch (request.kind) {
+    case 'rate_limit':
+      return { ...request, retryAfterSeconds: request.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS };
+    case 'slow_tokens':
+      return { ...request, delayMs: request.delayMs ?? DEFAULT_SLOW_TOKEN_DELAY_MS };
+    case 'disconnect_mid_stream':
+      return { ...request, afterTokens: request.afterTokens ?? DEFAULT_DISCONNECT_AFTER_TOKENS };
+    default:
+      return request;
+  }
+}
