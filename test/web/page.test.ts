@@ -1,0 +1,182 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { DOWNSTREAM_SERVICES, ModelCatalogue, createParser } from '@voxgate/protocol';
+import { startStack } from '../helpers/stack.js';
+
+// The page as a user sees it: Debian's Chromium against the whole stack (real NATS, the simulator,
+// the four services), the gateway serving the built web/.
+
+const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+const WEB_DIST = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
+
+function findChromium(): string | undefined {
+  for (const name of ['chromium', 'chromium-browser']) {
+    try {
+      const path = execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
+      if (path) return path;
+    } catch {
+      // not this name; try the next
+    }
+  }
+  return undefined;
+}
+
+const executablePath = findChromium();
+if (!executablePath) throw new Error('Chromium is not installed; on Debian: apt-get install -y chromium');
+if (!existsSync(WEB_DIST)) throw new Error('web/ is not built; run: npm run build -w web');
+mkdirSync(SCREENSHOTS, { recursive: true });
+
+const stack = await startStack();
+t.teardown(() => stack.stop());
+const browser: Browser = await chromium.launch({
+  executablePath,
+  headless: true,
+  args: ['--no-sandbox', '--disable-background-networking', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
+});
+t.teardown(() => browser.close());
+
+const catalogueResponse = await fetch(`${stack.gatewayUrl}/api/models`);
+const catalogue = createParser(ModelCatalogue).parse(await catalogueResponse.json());
+if (!catalogue.ok) throw new Error(`the gateway's catalogue: ${catalogue.error}`);
+const models = catalogue.value.models;
+const realtime = models.find((m) => m.kind === 'realtime');
+
+const pageErrors: string[] = [];
+
+async function open(context: BrowserContext): Promise<Page> {
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(stack.gatewayUrl);
+  return page;
+}
+
+/** For the README and for reviewers: what the user saw at each step (animations settled). */
+async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
+  await page.screenshot({ path: `${SCREENSHOTS}${name}`, animations: 'disabled', fullPage: options.fullPage ?? false });
+}
+
+const serviceItem = (page: Page, name: string) => page.locator(`.status-line [data-service="${name}"]`);
+const pickerButton = (page: Page) => page.locator('.picker-button');
+
+async function openPicker(page: Page): Promise<void> {
+  await pickerButton(page).click();
+  await page.locator('.picker-panel:popover-open').waitFor();
+}
+
+async function closePicker(page: Page): Promise<void> {
+  await page.keyboard.press('Escape');
+  await page.locator('.picker-panel').waitFor({ state: 'hidden' });
+}
+
+const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
+t.teardown(() => context.close());
+const page = await open(context);
+
+t.test('the picker lists the gateway’s models, grouped, each marked simulated', async (t) => {
+  t.ok(models.length > 0, 'the gateway offers models');
+  await page.getByRole('button', { name: /^Model: / }).waitFor();
+  await openPicker(page);
+
+  const groups = await page.locator('.picker-group-title').allTextContents();
+  t.same(groups, ['Text', 'Realtime voice'], 'text models first, then realtime voice');
+  for (const model of models) {
+    const option = page.locator(`.picker-panel [data-model="${model.id}"]`);
+    t.equal(await option.count(), 1, `${model.id} is listed once`);
+    t.equal(await option.locator('.option-label').textContent(), model.label, `${model.id} shows its label`);
+    const group = await option.evaluate((el) => el.closest('.picker-group')?.getAttribute('data-kind'));
+    t.equal(group, model.kind, `${model.id} sits in the ${model.kind} group`);
+    const badge = option.locator('.badge-simulated');
+    t.equal(await badge.count(), model.simulated ? 1 : 0, `${model.id} simulated badge`);
+    if (model.simulated) t.equal(await badge.textContent(), 'simulated');
+  }
+  await screenshot(page, 'models-en.png');
+  await closePicker(page);
+});
+
+t.test('the status line shows NATS and the three services up', async (t) => {
+  await serviceItem(page, 'nats').filter({ hasText: 'connected' }).waitFor();
+  for (const name of DOWNSTREAM_SERVICES) {
+    const item = serviceItem(page, name);
+    await item.and(page.locator('[data-up="true"]')).waitFor({ timeout: 10_000 });
+    t.match(await item.textContent(), new RegExp(`${name}\\s*up.*1 instance`), `${name} is up with one instance`);
+  }
+});
+
+t.test('the chosen model is shown in the main area and remembered', { skip: !realtime && 'no realtime model' }, async (t) => {
+  if (!realtime) return;
+  await openPicker(page);
+  await page.locator(`.picker-panel [data-model="${realtime.id}"]`).click();
+  await page.locator('.details-title', { hasText: realtime.label }).waitFor();
+  t.equal(await page.getAttribute('html', 'data-theme'), 'realtime', 'the page takes the realtime look');
+  t.match(await page.locator('.facts').textContent(), /Realtime voice/, 'the details say what kind it is');
+  await screenshot(page, 'model-realtime-en.png');
+
+  await page.reload();
+  await page.locator('.details-title', { hasText: realtime.label }).waitFor();
+  t.match(await pickerButton(page).getAttribute('aria-label'), realtime.label, 'the choice survives a reload');
+});
+
+t.test('switching language changes the UI to Chinese and back', async (t) => {
+  await page.getByRole('button', { name: '中文' }).click();
+  t.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+  await pickerButton(page).locator('.picker-caption', { hasText: '模型' }).waitFor();
+  await serviceItem(page, 'llm-text').filter({ hasText: '正常' }).waitFor();
+  await openPicker(page);
+  t.same(await page.locator('.picker-group-title').allTextContents(), ['文本', '实时语音']);
+  const badges = await page.locator('.picker-panel .badge-simulated').allTextContents();
+  t.ok(badges.length > 0 && badges.every((b) => b === '模拟'), 'simulated badges read 模拟');
+  await screenshot(page, 'models-zh.png');
+  await closePicker(page);
+
+  await page.reload();
+  await pickerButton(page).locator('.picker-caption', { hasText: '模型' }).waitFor();
+  t.pass('the language choice survives a reload');
+
+  await page.getByRole('button', { name: 'English' }).click();
+  t.equal(await page.getAttribute('html', 'lang'), 'en');
+  await serviceItem(page, 'llm-text').filter({ hasText: 'up' }).waitFor();
+  t.equal(await pickerButton(page).locator('.picker-caption').textContent(), 'Model');
+});
+
+t.test('a stopped service shows as down within seconds, and up again when it returns', async (t) => {
+  const text = models.find((m) => m.kind === 'text');
+  if (!text) throw new Error('the catalogue has no text model');
+  await openPicker(page);
+  await page.locator(`.picker-panel [data-model="${text.id}"]`).click();
+  await page.locator('.details-title', { hasText: text.label }).waitFor();
+
+  await stack.stopService('llm-text');
+  const item = serviceItem(page, 'llm-text');
+  await item.and(page.locator('[data-up="false"]')).waitFor({ timeout: 10_000 });
+  t.match(await item.textContent(), /llm-text\s*down/, 'llm-text reads down');
+  t.equal(await serviceItem(page, 'session').getAttribute('data-up'), 'true', 'the others stay up');
+  // The catalogue loses the text models; the page keeps the user's choice and says why it is unavailable.
+  await page.locator('.note-unavailable').waitFor({ timeout: 10_000 });
+  t.match(await page.locator('.details-title').textContent(), text.label, 'the chosen model stays chosen');
+  t.equal(await page.locator('.details [data-service="llm-text"]').getAttribute('data-up'), 'false');
+  await screenshot(page, 'status-down-en.png');
+
+  await stack.startService('llm-text');
+  await item.and(page.locator('[data-up="true"]')).waitFor({ timeout: 20_000 });
+  await page.locator('.note-unavailable').waitFor({ state: 'detached', timeout: 10_000 });
+  t.pass('llm-text reads up again and the model is offered again');
+});
+
+t.test('a phone-width page keeps the picker and the status readable', async (t) => {
+  const phone = await browser.newContext({ locale: 'zh-CN', viewport: { width: 390, height: 844 }, isMobile: true });
+  t.teardown(() => phone.close());
+  const small = await open(phone);
+  t.equal(await small.getAttribute('html', 'lang'), 'zh-CN', 'a Chinese browser gets the Chinese UI');
+  await small.locator('.details-title').waitFor();
+  await serviceItem(small, 'realtime-relay').and(small.locator('[data-up="true"]')).waitFor({ timeout: 10_000 });
+  const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  t.ok(overflow <= 0, 'nothing overflows sideways');
+  await screenshot(small, 'phone-zh.png', { fullPage: true });
+});
+
+t.test('the page raised no script errors', async (t) => {
+  t.same(pageErrors, []);
+});
