@@ -17,3 +17,21 @@ export {
 } from './services.js';
 export { CATALOGUE_SERVICES, Headers, Subjects } from './subjects.js';
 export { ErrorBody } from './errors.js';
+export {
+  Attachment,
+  ChatLimits,
+  ChatMessage,
+  ChatRequest,
+  ChatRole,
+  ContentPart,
+  Conversation,
+  ConversationList,
+  ConversationSummary,
+  ConversationTurn,
+  RenameConversation,
+  TurnChunk,
+  TurnChunks,
+  TurnStarted,
+  Usage,
+} from './chat.js';
+export { ConversationRef, ConversationRename, JetStreamNames, StartTurn, StopTurnReply } from './chat-nats.js';

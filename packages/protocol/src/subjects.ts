@@ -9,6 +9,24 @@ const ROOT = 'voxgate';
  */
 export const Subjects = {
   /** Each model-serving service answers its own catalogue subject with a `ModelCatalogue`. */
+  /** llm-text: start a turn (`StartTurn` → `TurnStarted`). */
+  chatStart: `${ROOT}.${ServiceName.llmText}.chat.start`,
+  /** Every llm-text replica listens (no queue group); the one running the turn answers. */
+  chatStop: (turnId: string) => `${ROOT}.${ServiceName.llmText}.chat.stop.${turnId}`,
+  chatStopWildcard: `${ROOT}.${ServiceName.llmText}.chat.stop.*`,
+  /** JetStream subject of one turn's chunks. */
+  turn: (turnId: string) => `${ROOT}.turns.${turnId}`,
+  turnsWildcard: `${ROOT}.turns.*`,
+  /** JetStream subject of one conversation's stored exchanges. */
+  history: (conversationId: string) => `${ROOT}.history.${conversationId}`,
+  historyWildcard: `${ROOT}.history.*`,
+  /** llm-text: the conversation history endpoints. */
+  conversations: {
+    list: `${ROOT}.${ServiceName.llmText}.conversations.list`,
+    get: `${ROOT}.${ServiceName.llmText}.conversations.get`,
+    rename: `${ROOT}.${ServiceName.llmText}.conversations.rename`,
+    delete: `${ROOT}.${ServiceName.llmText}.conversations.delete`,
+  },
   catalogue: {
     [ServiceName.llmText]: `${ROOT}.${ServiceName.llmText}.models`,
     [ServiceName.realtimeRelay]: `${ROOT}.${ServiceName.realtimeRelay}.models`,

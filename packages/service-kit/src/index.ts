@@ -12,3 +12,4 @@ export { ProviderEnv } from './provider-config.js';
 export { useProxyForFetch, type ProxySettings } from './proxy.js';
 export { loadConfigOrExit, orExitOnConfigError, startService, type BaseConfig, type ServiceContext, type ServiceDefinition } from './start.js';
 export { serveCatalogue } from './catalogue.js';
+export { ensureJetStream } from './jetstream.js';
