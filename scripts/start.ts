@@ -72,8 +72,9 @@ async function resolveNats(): Promise<string> {
   const binary = ensureCommand('nats-server', 'nats-server');
   if (!binary) fail(installHint('nats-server', 'nats-server', 'set NATS_URL to a NATS server with JetStream'));
   const dataDir = join(REPO_ROOT, '.data', 'nats');
+  // Its start-up banner says nothing a user needs; warnings and errors still show.
   say(`starting nats-server on 127.0.0.1:4222 (data in .data/nats)`);
-  started.push(await startNatsServer({ binary, port: 4222, dataDir, detached: true, onLine: (l) => print('nats', l) }));
+  started.push(await startNatsServer({ binary, port: 4222, dataDir, detached: true, onLine: (l) => /\[(WRN|ERR|FTL)\]/.test(l) && print('nats', l) }));
   return DEFAULT_NATS;
 }
 
