@@ -2,6 +2,7 @@ import { Type, type Static, type TObject, type TProperties, type TSchema } from 
 import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
 
+
 /** Thrown by `loadConfig`; its message is the one line printed before exiting with status 1. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -65,15 +66,28 @@ export function loadConfig<P extends TProperties>(
   env: Record<string, string | undefined> = process.env,
 ): Static<TObject<P>> {
   const raw: Record<string, unknown> = {};
-  for (const key of Object.keys(schema.properties)) {
+  for (const [key, property] of Object.entries(schema.properties)) {
     const value = env[key] ?? env[key.toLowerCase()];
-    if (value !== undefined && value.trim() !== '') raw[key] = value.trim();
+    if (value !== undefined && value.trim() !== '') raw[key] = fromEnv(value.trim(), property);
   }
-  const withDefaults = Value.Default(schema, Value.Convert(schema, raw));
+  const withDefaults = Value.Default(schema, raw);
   const validator = Compile(schema);
   if (validator.Check(withDefaults)) return withDefaults as Static<TObject<P>>;
   const [first] = validator.Errors(withDefaults);
   throw new ConfigError(describe(first, schema.properties));
+}
+
+/**
+ * An environment string as the type its schema declares, strictly: `1.5` is not an integer and
+ * `yes` is not a boolean (a lenient conversion would quietly run with a value nobody chose).
+ * What does not convert stays a string, and the schema check then names the variable.
+ */
+function fromEnv(value: string, schema: TSchema): unknown {
+  const type = (schema as { type?: string }).type;
+  if (type === 'integer' && /^-?\d+$/.test(value)) return Number(value);
+  if (type === 'number' && value !== '' && Number.isFinite(Number(value))) return Number(value);
+  if (type === 'boolean' && (value === 'true' || value === 'false')) return value === 'true';
+  return value;
 }
 
 function describe(error: { instancePath: string; message: string; keyword: string; params: object } | undefined, properties: Record<string, TSchema>): string {
