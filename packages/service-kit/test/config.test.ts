@@ -15,7 +15,7 @@ t.test('defaults fill what is unset, and strings become the declared types', asy
   t.equal(config.OPENAI_API_KEY, undefined, 'no key: the provider is simply not configured');
 });
 
-t.test('empty values count as unset, as compose writes ${X:-}', async (t) => {
+t.test('empty values count as unset, as compose writes for a default of nothing', async (t) => {
   const config = loadConfig(Schema, { PORT: '', HTTPS_PROXY: '  ', OPENAI_API_KEY: '' });
   t.equal(config.PORT, 8080);
   t.equal(config.HTTPS_PROXY, undefined);
