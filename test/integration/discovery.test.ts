@@ -1,6 +1,8 @@
 import t from 'tap';
 import { connect, RequestStrategy } from 'nats';
 import { DOWNSTREAM_SERVICES, GatewayStatus, ModelCatalogue, ServiceName, createParser } from '@voxgate/protocol';
+import { spawnService } from '../../scripts/lib/stack.js';
+import { freePort, waitFor } from '../helpers/ports.js';
 import { startStack } from '../helpers/stack.js';
 
 const stack = await startStack();
@@ -72,4 +74,19 @@ t.test('unknown routes and the page', async (t) => {
   const page = await fetch(`${stack.gatewayUrl}/`);
   t.equal(page.status, 200);
   t.match(page.headers.get('content-type'), /text\/html/);
+});
+
+t.test('a second relay replica beside the first is seen by the gateway with its own address', async (t) => {
+  const port = await freePort();
+  const second = spawnService('realtime-relay', { label: 'realtime-relay-2', port, env: stack.env, onLine: () => {} });
+  t.teardown(() => second.stop());
+  const relay = await waitFor('two relay instances', async () => {
+    const body = (await (await fetch(`${stack.gatewayUrl}/api/status`)).json()) as GatewayStatus;
+    const status = body.services.find((s) => s.name === ServiceName.realtimeRelay);
+    return status && status.instances.length === 2 ? status : undefined;
+  });
+  t.same(
+    relay.instances.map((i) => i.metadata.address).sort(),
+    [`ws://127.0.0.1:${stack.ports['realtime-relay']}`, `ws://127.0.0.1:${port}`].sort(),
+  );
 });
