@@ -1,5 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { FaultQueue } from './faults.js';
+import type { RealtimePace } from './realtime/pace.js';
+import { RealtimeRegistry } from './realtime/registry.js';
 import { RequestLog, type RequestRecord } from './request-log.js';
 
 /** State shared by every route of one simulator instance; nothing lives in module globals. */
@@ -10,6 +12,12 @@ export interface SimContext {
   readonly tokenDelayMs: number;
   /** Aborted when the simulator closes, so stalls and streams end instead of holding it open. */
   readonly closing: AbortSignal;
+  /** Open realtime sockets and recently closed sessions. */
+  readonly realtime: RealtimeRegistry;
+  /** How realtime answers pace their audio. */
+  readonly realtimePace: RealtimePace;
+  /** Interval of GLM-Realtime's `heartbeat` events (30 s on the real service). */
+  readonly zhipuHeartbeatMs: number;
   /** The log record of a provider request, opened when it arrived. */
   recordOf(request: FastifyRequest): RequestRecord | undefined;
   attachRecord(request: FastifyRequest, record: RequestRecord): void;
@@ -17,7 +25,15 @@ export interface SimContext {
   nextId(prefix: string): string;
 }
 
-export function createContext(options: { tokenDelayMs: number; requestLogLimit: number; closing: AbortSignal }): SimContext {
+export interface ContextOptions {
+  tokenDelayMs: number;
+  requestLogLimit: number;
+  closing: AbortSignal;
+  realtimePace: RealtimePace;
+  zhipuHeartbeatMs: number;
+}
+
+export function createContext(options: ContextOptions): SimContext {
   const records = new WeakMap<FastifyRequest, RequestRecord>();
   let counter = 0;
   return {
@@ -25,6 +41,9 @@ export function createContext(options: { tokenDelayMs: number; requestLogLimit: 
     requests: new RequestLog(options.requestLogLimit),
     tokenDelayMs: options.tokenDelayMs,
     closing: options.closing,
+    realtime: new RealtimeRegistry(),
+    realtimePace: options.realtimePace,
+    zhipuHeartbeatMs: options.zhipuHeartbeatMs,
     recordOf: (request) => records.get(request),
     attachRecord: (request, record) => {
       records.set(request, record);

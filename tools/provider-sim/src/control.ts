@@ -3,11 +3,16 @@ import { Type } from 'typebox';
 import type { SimContext } from './context.js';
 import { FaultRequest, faultRequestProblem } from './faults.js';
 import { PROVIDERS } from './provider.js';
+import { REALTIME_PROVIDERS } from './realtime/registry.js';
 import { checker } from './validate.js';
 
 const checkFault = checker(FaultRequest);
 const checkRequestsQuery = checker(
   Type.Object({ provider: Type.Optional(Type.Enum(PROVIDERS)) }, { additionalProperties: false }),
+);
+
+const checkRealtimeQuery = checker(
+  Type.Object({ provider: Type.Optional(Type.Enum(REALTIME_PROVIDERS)) }, { additionalProperties: false }),
 );
 
 /** The control API's own error shape; it is not a provider, so it speaks like a plain service. */
@@ -18,7 +23,9 @@ function badRequest(message: string) {
 /**
  * The control API tests use, under `/_sim`:
  * - `POST /faults` queues a fault for the next matching requests; `GET` lists; `DELETE` clears;
- * - `GET /requests[?provider=]` shows the last requests received; `DELETE` clears the log.
+ * - `GET /requests[?provider=]` shows the last requests received; `DELETE` clears the log;
+ * - `GET /realtime[?provider=]` counts open realtime sockets and lists sessions (audio received,
+ *   session.update bodies), open ones first; `DELETE` forgets the closed ones.
  */
 export async function controlApi(app: FastifyInstance, { ctx }: { ctx: SimContext }): Promise<void> {
   app.post('/faults', async (request, reply) => {
@@ -40,6 +47,13 @@ export async function controlApi(app: FastifyInstance, { ctx }: { ctx: SimContex
     ctx.requests.clear();
     return { cleared: true };
   });
+
+  app.get('/realtime', async (request, reply) => {
+    const checked = checkRealtimeQuery(request.query);
+    if (!checked.ok) return reply.code(400).send(badRequest(`query ${checked.problem.pointer} ${checked.problem.message}`));
+    return ctx.realtime.snapshot(checked.value.provider);
+  });
+  app.delete('/realtime', async () => ({ cleared: ctx.realtime.clearClosed() }));
 
   // Malformed JSON and the like, in the same shape as the checks above.
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {

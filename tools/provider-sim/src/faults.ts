@@ -1,8 +1,15 @@
 import { type Static, Type } from 'typebox';
 import { PROVIDERS, type ProviderId } from './provider.js';
 
-export const FAULT_KINDS = ['rate_limit', 'server_error', 'stall_before_first_token', 'disconnect_mid_stream', 'slow_tokens'] as const;
+/** Faults of HTTP requests (text APIs). */
+export const HTTP_FAULT_KINDS = ['rate_limit', 'server_error', 'stall_before_first_token', 'disconnect_mid_stream', 'slow_tokens'] as const;
+/** Faults of realtime WebSocket sessions, taken when a socket asks to upgrade. */
+export const REALTIME_FAULT_KINDS = ['realtime_drop_after_ms', 'realtime_refuse'] as const;
+export const FAULT_KINDS = [...HTTP_FAULT_KINDS, ...REALTIME_FAULT_KINDS] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+export type HttpFaultKind = (typeof HTTP_FAULT_KINDS)[number];
+/** Which traffic a fault applies to; an HTTP request never consumes a realtime fault, nor the reverse. */
+export type FaultChannel = 'http' | 'realtime';
 
 /** Body of `POST /_sim/faults`. */
 export const FaultRequest = Type.Object(
@@ -16,10 +23,15 @@ export const FaultRequest = Type.Object(
     times: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
     /** rate_limit: the Retry-After the 429 carries. */
     retryAfterSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
-    /** stall_before_first_token: how long to stall (absent: until the client gives up); slow_tokens: pause before each token. */
+    /**
+     * stall_before_first_token: how long to stall (absent: until the client gives up); slow_tokens: pause before each token;
+     * realtime_drop_after_ms: how long after the upgrade the socket is cut.
+     */
     delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
     /** disconnect_mid_stream: tokens sent before the connection is cut. */
     afterTokens: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+    /** realtime_refuse: the HTTP status the upgrade is refused with. */
+    statusCode: Type.Optional(Type.Union([Type.Literal(429), Type.Literal(503)])),
   },
   { additionalProperties: false },
 );
@@ -32,8 +44,10 @@ const FIELDS_BY_KIND: Record<FaultKind, readonly (keyof FaultRequest)[]> = {
   stall_before_first_token: ['delayMs'],
   disconnect_mid_stream: ['afterTokens'],
   slow_tokens: ['delayMs'],
+  realtime_drop_after_ms: ['delayMs'],
+  realtime_refuse: ['statusCode', 'retryAfterSeconds'],
 };
-const KIND_SPECIFIC: readonly (keyof FaultRequest)[] = ['retryAfterSeconds', 'delayMs', 'afterTokens'];
+const KIND_SPECIFIC: readonly (keyof FaultRequest)[] = ['retryAfterSeconds', 'delayMs', 'afterTokens', 'statusCode'];
 
 /** A fault waiting in the queue, as `GET /_sim/faults` lists it. */
 export type Fault = FaultRequest & { id: number; remaining: number };
@@ -41,6 +55,8 @@ export type Fault = FaultRequest & { id: number; remaining: number };
 const DEFAULT_RETRY_AFTER_SECONDS = 1;
 const DEFAULT_SLOW_TOKEN_DELAY_MS = 100;
 const DEFAULT_DISCONNECT_AFTER_TOKENS = 3;
+const DEFAULT_REALTIME_DROP_AFTER_MS = 1000;
+const DEFAULT_REALTIME_REFUSE_STATUS = 503;
 
 /** Explains why a schema-valid request still makes no sense, or undefined when it does. */
 export function faultRequestProblem(request: FaultRequest): string | undefined {
@@ -74,9 +90,12 @@ export class FaultQueue {
   }
 
   /** Takes one use of the first fault matching this request, if any. */
-  take(provider: ProviderId, model: string | undefined): Fault | undefined {
+  take(provider: ProviderId, model: string | undefined, channel: FaultChannel = 'http'): Fault | undefined {
     const index = this.#faults.findIndex(
-      (f) => (f.provider === undefined || f.provider === provider) && (f.model === undefined || f.model === model),
+      (f) =>
+        channelOf(f.kind) === channel &&
+        (f.provider === undefined || f.provider === provider) &&
+        (f.model === undefined || f.model === model),
     );
     const fault = this.#faults[index];
     if (fault === undefined) return undefined;
@@ -84,6 +103,10 @@ export class FaultQueue {
     if (fault.remaining === 0) this.#faults.splice(index, 1);
     return { ...fault };
   }
+}
+
+function channelOf(kind: FaultKind): FaultChannel {
+  return (REALTIME_FAULT_KINDS as readonly string[]).includes(kind) ? 'realtime' : 'http';
 }
 
 function withDefaults(request: FaultRequest): FaultRequest {
@@ -94,6 +117,14 @@ function withDefaults(request: FaultRequest): FaultRequest {
       return { ...request, delayMs: request.delayMs ?? DEFAULT_SLOW_TOKEN_DELAY_MS };
     case 'disconnect_mid_stream':
       return { ...request, afterTokens: request.afterTokens ?? DEFAULT_DISCONNECT_AFTER_TOKENS };
+    case 'realtime_drop_after_ms':
+      return { ...request, delayMs: request.delayMs ?? DEFAULT_REALTIME_DROP_AFTER_MS };
+    case 'realtime_refuse':
+      return {
+        ...request,
+        statusCode: request.statusCode ?? DEFAULT_REALTIME_REFUSE_STATUS,
+        ...((request.statusCode ?? DEFAULT_REALTIME_REFUSE_STATUS) === 429 ? { retryAfterSeconds: request.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS } : {}),
+      };
     default:
       return request;
   }

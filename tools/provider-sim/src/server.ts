@@ -1,11 +1,12 @@
 /**
  * Process entry: `PORT` (default 8790; 0 picks a free port) and `HOST` (default 127.0.0.1),
- * `SIM_TOKEN_DELAY_MS` (default 0) and `LOG_LEVEL` (default warn). Once listening it prints exactly
+ * `SIM_TOKEN_DELAY_MS` (default 0), `SIM_REALTIME_PACE` (`realtime` default, or `fast`),
+ * `SIM_GLM_HEARTBEAT_MS` (default 30000) and `LOG_LEVEL` (default warn). Once listening it prints exactly
  * one JSON line to stdout, `{"msg":"provider simulator listening","url":…}`, which callers parse to
  * learn the port; logs go to stderr so that line stays alone.
  */
 
-import { buildSimulator } from './app.js';
+import { buildSimulator, REALTIME_PACES, type RealtimePace } from './app.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SHUTDOWN_DEADLINE_MS = 5_000;
@@ -25,10 +26,14 @@ function integerEnv(name: string, fallback: number, max: number): number {
 const port = integerEnv('PORT', 8790, 65_535);
 const host = process.env.HOST?.trim() || '127.0.0.1';
 const tokenDelayMs = integerEnv('SIM_TOKEN_DELAY_MS', 0, 60_000);
+const realtimePace = (process.env.SIM_REALTIME_PACE?.trim() || 'realtime') as RealtimePace;
+if (!REALTIME_PACES.includes(realtimePace)) fail(`SIM_REALTIME_PACE must be one of ${REALTIME_PACES.join(', ')}`);
+const zhipuHeartbeatMs = integerEnv('SIM_GLM_HEARTBEAT_MS', 30_000, 3_600_000);
+if (zhipuHeartbeatMs < 100) fail('SIM_GLM_HEARTBEAT_MS must be at least 100');
 const level = process.env.LOG_LEVEL?.trim() || 'warn';
 if (!LOG_LEVELS.includes(level)) fail(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
-const app = buildSimulator({ tokenDelayMs }, { logger: { level, stream: process.stderr } });
+const app = buildSimulator({ tokenDelayMs, realtimePace, zhipuHeartbeatMs }, { logger: { level, stream: process.stderr } });
 
 let closing = false;
 function close(signal: NodeJS.Signals): void {
