@@ -10,32 +10,43 @@ const QUOTE_LIMIT_CHARS = 1000;
  */
 export const MAX_ANSWER_TOKENS = 200_000;
 
-/** Repeated after the answer proper when a client asks for more tokens than it has. */
+/** Repeated after the answer proper when a request asks for a longer answer than it has. */
 const FILLER =
   ' The provider simulator keeps writing this filler sentence so that a long answer streams at a realistic length.';
 
 /** A finished answer, token by token, with the usage a provider would report for it. */
 export interface Answer {
   tokens: string[];
-  /** `length` whenever a token budget was given: the answer is cut or padded to exactly that size. */
+  /** `length` when the token budget cut the answer short, as a real model reports it. */
   finish: 'stop' | 'length';
   promptTokens: number;
 }
 
 /**
+ * Asks the simulator for an answer of exactly N tokens, e.g. `[sim:tokens=4000]` in the user's
+ * text: how a benchmark gets a long answer while ordinary requests get short, readable ones.
+ */
+const LENGTH_DIRECTIVE = /\[sim:tokens=(\d{1,6})\]/;
+
+/**
  * The deterministic answer to a chat request: it names the model, quotes the last user text and
  * describes every image and audio part, so a test can read back what the provider received.
- * With `maxTokens` the answer is exactly that many tokens long, which lets a benchmark ask for
- * a 4,000-token answer; without it the answer ends naturally.
+ * `maxTokens` caps it like a real model's budget; a length directive in the text pads it with
+ * filler to the asked length.
  */
 export function composeAnswer(summary: ConversationSummary, maxTokens: number | undefined): Answer {
   const promptTokens = summary.promptTexts.reduce((sum, text) => sum + countTokens(text), 0);
-  const base = tokenize(answerText(summary));
-  if (maxTokens === undefined) return { tokens: base, finish: 'stop', promptTokens };
-  const tokens = base.slice(0, maxTokens);
+  const tokens = tokenize(answerText(summary));
+  const asked = LENGTH_DIRECTIVE.exec(summary.lastUserText ?? '')?.[1];
+  const target = Math.min(asked === undefined ? tokens.length : Number(asked), MAX_ANSWER_TOKENS);
   const filler = tokenize(FILLER);
-  for (let i = 0; tokens.length < maxTokens; i = (i + 1) % filler.length) tokens.push(filler[i] ?? ' ');
-  return { tokens, finish: 'length', promptTokens };
+  for (let i = 0; tokens.length < target; i = (i + 1) % filler.length) tokens.push(filler[i] ?? ' ');
+  tokens.length = Math.min(target, tokens.length);
+  if (maxTokens !== undefined && maxTokens < tokens.length) {
+    tokens.length = maxTokens;
+    return { tokens, finish: 'length', promptTokens };
+  }
+  return { tokens, finish: 'stop', promptTokens };
 }
 
 function answerText(summary: ConversationSummary): string {

@@ -38,8 +38,8 @@ t.test('generateContentStream streams the answer with a finish reason and usage 
   });
 });
 
-t.test('maxOutputTokens sets the exact streamed length and ends with MAX_TOKENS', async (t) => {
-  const stream = await ai.models.generateContentStream({ model: 'gemini-2.5-pro', contents: 'Go long.', config: { maxOutputTokens: 500 } });
+t.test('maxOutputTokens caps a long answer and ends with MAX_TOKENS', async (t) => {
+  const stream = await ai.models.generateContentStream({ model: 'gemini-2.5-pro', contents: 'Go long. [sim:tokens=800]', config: { maxOutputTokens: 500 } });
   let chunks = 0;
   let finishReason: string | undefined;
   for await (const chunk of stream) {

@@ -54,10 +54,14 @@ t.test('without include_usage a stream carries no usage', async (t) => {
   for await (const chunk of stream) t.notOk(chunk.usage, 'no usage figures');
 });
 
-t.test('max_tokens / max_completion_tokens set the exact answer length, for long benchmark answers', async (t) => {
+t.test('a length directive asks for a long answer; max_tokens caps it like a real budget', async (t) => {
+  const natural = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], max_tokens: 4096 });
+  t.equal(natural.choices[0]?.finish_reason, 'stop', 'an ordinary answer ends by itself, well under the budget');
+  t.ok((natural.usage?.completion_tokens ?? 0) < 100);
+
   const stream = await client.chat.completions.create({
     model: 'gpt-4o-mini',
-    messages: [{ role: 'user', content: 'Write a long essay.' }],
+    messages: [{ role: 'user', content: 'Write a long essay. [sim:tokens=5000]' }],
     max_completion_tokens: 4000,
     stream: true,
     stream_options: { include_usage: true },
