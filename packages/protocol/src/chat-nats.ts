@@ -4,6 +4,8 @@ import { ChatLimits, ChatMessage } from './chat.js';
 /**
  * Gateway → llm-text (`Subjects.chat.start`): start a turn. The reply (`TurnStarted`) comes as soon
  * as the turn is accepted; the answer itself flows through JetStream on `Subjects.turn(turnId)`.
+ * The turn's `start` chunk (seq 1) is stored in JetStream before the reply is sent, so that a
+ * client polling or subscribing right after the reply never finds the turn unknown (404).
  */
 export const StartTurn = Type.Object(
   {

@@ -35,3 +35,42 @@ export {
   Usage,
 } from './chat.js';
 export { ConversationRef, ConversationRename, JetStreamNames, StartTurn, StopTurnReply } from './chat-nats.js';
+export {
+  WsClientEvent,
+  WsError,
+  WsServerEvent,
+  WsTurnChunk,
+  WsTurnSubscribe,
+  WsTurnUnsubscribe,
+} from './ws.js';
+export {
+  REALTIME_CLIENT_EVENT_TYPES,
+  RealtimeAudioFormat,
+  RealtimeContentPart,
+  RealtimeControlEvent,
+  RealtimeErrorEvent,
+  RealtimeErrorType,
+  RealtimeFunctionTool,
+  RealtimeInputTranscript,
+  RealtimeItem,
+  RealtimeItemCreate,
+  RealtimeItemTruncate,
+  RealtimeLimits,
+  RealtimeOutputTranscript,
+  RealtimeResponseDone,
+  RealtimeSessionConfig,
+  RealtimeSessionUpdate,
+  RealtimeTurnDetection,
+  RealtimeUsage,
+  type RealtimeClientEventType,
+} from './realtime.js';
+export {
+  RealtimeCloseReason,
+  RealtimeSessionClosed,
+  RealtimeSessionOpened,
+  RealtimeSubjects,
+  RealtimeTranscriptEvent,
+  RealtimeUsageEvent,
+  RelayEntry,
+  RelayRegistry,
+} from './relay.js';

@@ -13,3 +13,4 @@ export { useProxyForFetch, type ProxySettings } from './proxy.js';
 export { loadConfigOrExit, orExitOnConfigError, startService, type BaseConfig, type ServiceContext, type ServiceDefinition } from './start.js';
 export { serveCatalogue } from './catalogue.js';
 export { ensureJetStream } from './jetstream.js';
+export { listLiveRelays, openRelayRegistry } from './relay-registry.js';
