@@ -1,0 +1,101 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { ChatMessage, ConversationSummary, StartTurn, TurnStarted } from '@voxgate/protocol';
+import type { AttachmentStore } from './attachments.js';
+import { newId, titleFrom } from './conversation-title.js';
+import { errors } from './errors.js';
+import type { HistoryStore, StoredTurn } from './history.js';
+import type { ModelRoute, Providers } from './providers/registry.js';
+import type { ContextMessage } from './turn-input.js';
+import type { TurnJob, TurnRunner } from './turns.js';
+
+export interface ChatStartDeps {
+  providers: Providers;
+  history: HistoryStore;
+  attachments: AttachmentStore;
+  runner: TurnRunner;
+  defaultMaxOutputTokens: number;
+}
+
+/** Refuses parts the model cannot take and attachments that do not exist, before a turn starts. */
+async function checkParts(messages: ChatMessage[], route: ModelRoute, deps: ChatStartDeps): Promise<void> {
+  for (const message of messages) {
+    const hasText = message.content.some((p) => p.type === 'text' && p.text.trim() !== '');
+    if (!hasText && message.content.every((p) => p.type === 'text')) throw errors.invalid_request({ message: 'The message is empty.' });
+    for (const part of message.content) {
+      if (part.type === 'text') continue;
+      if (part.type === 'image' && !route.entry.input.includes('image')) {
+        throw errors.unsupported_input({ message: `${route.entry.id} does not take images.` });
+      }
+      if (part.type === 'audio' && !route.entry.input.includes('audio') && deps.providers.transcriber === undefined) {
+        throw errors.unsupported_input({ message: `${route.entry.id} does not take audio, and no transcription model is configured.` });
+      }
+      const attachment = await deps.attachments.info(part.attachmentId);
+      if (attachment === undefined || attachment.kind !== part.type) {
+        throw errors.attachment_not_found({ message: `No ${part.type} attachment ${part.attachmentId}.` });
+      }
+    }
+  }
+}
+
+function contextOf(turns: StoredTurn[]): ContextMessage[] {
+  return turns.flatMap(({ turn }) => {
+    const user: ContextMessage = { message: turn.user, transcript: turn.transcript };
+    return turn.answer === '' ? [user] : [user, { message: { role: 'assistant', content: [{ type: 'text', text: turn.answer }] } }];
+  });
+}
+
+/**
+ * `Subjects.chatStart`: checks the request, creates the conversation when it is new, answers at
+ * once with the turn's ids and leaves the turn running. A repeated request for a turn already
+ * running here (a gateway retrying after a timeout) gets the same answer and starts nothing.
+ */
+export async function startTurn(request: StartTurn, deps: ChatStartDeps, log: FastifyBaseLogger): Promise<TurnStarted> {
+  const running = deps.runner.conversationOf(request.turnId);
+  if (running !== undefined) {
+    log.info({ turnId: request.turnId }, 'turn already running; answering the repeated start');
+    return { turnId: request.turnId, conversationId: running };
+  }
+  const route = deps.providers.routes.get(request.model);
+  if (route === undefined) throw errors.unknown_model({ message: `No text model ${request.model}.` });
+  const base = { turnId: request.turnId, route, maxOutputTokens: request.maxOutputTokens ?? deps.defaultMaxOutputTokens, temperature: request.temperature };
+  let job: TurnJob;
+  if (request.mode === 'stateless') {
+    if (request.messages.length === 0 || request.regenerate) throw errors.invalid_request({ message: 'A stateless turn needs messages and cannot regenerate.' });
+    await checkParts(request.messages, route, deps);
+    job = { ...base, conversationId: request.conversationId ?? newId(), context: request.messages.map((message) => ({ message })) };
+  } else if (request.regenerate) {
+    if (request.conversationId === undefined) throw errors.invalid_request({ message: 'Regenerate needs a conversation id.' });
+    if (request.messages.length > 0) throw errors.invalid_request({ message: 'Regenerate takes no new message.' });
+    if ((await deps.history.summary(request.conversationId)) === undefined) throw errors.conversation_not_found();
+    const turns = await deps.history.turns(request.conversationId);
+    const last = turns.at(-1);
+    if (last === undefined) throw errors.nothing_to_regenerate();
+    await checkParts([last.turn.user], route, deps);
+    job = {
+      ...base,
+      conversationId: request.conversationId,
+      context: [...contextOf(turns.slice(0, -1)), { message: last.turn.user, transcript: last.turn.transcript }],
+      store: { user: last.turn.user, transcript: last.turn.transcript, replacesSeq: last.seq },
+    };
+  } else {
+    const [message] = request.messages;
+    if (message === undefined || request.messages.length !== 1 || message.role !== 'user') {
+      throw errors.invalid_request({ message: 'A conversation turn takes exactly one new user message.' });
+    }
+    await checkParts([message], route, deps);
+    let turns: StoredTurn[] = [];
+    let conversationId = request.conversationId;
+    if (conversationId === undefined) {
+      conversationId = newId();
+      const now = new Date().toISOString();
+      const summary: ConversationSummary = { id: conversationId, title: titleFrom(message), model: route.entry.id, createdAt: now, updatedAt: now };
+      await deps.history.saveSummary(summary);
+    } else {
+      if ((await deps.history.summary(conversationId)) === undefined) throw errors.conversation_not_found();
+      turns = await deps.history.turns(conversationId);
+    }
+    job = { ...base, conversationId, context: [...contextOf(turns), { message }], store: { user: message } };
+  }
+  await deps.runner.start(job);
+  return { turnId: job.turnId, conversationId: job.conversationId };
+}

@@ -1,0 +1,94 @@
+import type { JetStreamClient, PubAck } from 'nats';
+import { Subjects, type TurnChunk } from '@voxgate/protocol';
+
+/** Tokens arriving within this window after the previous delta go out as one chunk. */
+const COALESCE_WINDOW_MS = 4;
+/** A delta is sent at once when it grows this long, far below the stream's 256 KiB message cap. */
+const MAX_DELTA_CHARS = 16_384;
+/** Publishes awaiting their ack before the stream loop waits for some to land. */
+const MAX_IN_FLIGHT = 256;
+
+type ChunkBody = TurnChunk extends infer C ? (C extends TurnChunk ? Omit<C, 'seq'> : never) : never;
+
+/**
+ * Numbers a turn's chunks 1, 2, 3… and publishes them to JetStream in order. Publishes are
+ * pipelined (each is sent at once, acks are collected later), so a slow ack never holds back the
+ * next token; `Nats-Msg-Id` `${turnId}:${seq}` lets JetStream drop a duplicate if one is resent.
+ * The first delta goes out at once; later tokens are coalesced for a few milliseconds, since one
+ * JetStream message per token would cost more than the tokens themselves.
+ */
+export class ChunkPublisher {
+  readonly #js: JetStreamClient;
+  readonly #turnId: string;
+  readonly #subject: string;
+  #seq = 0;
+  #buffer = '';
+  #timer: NodeJS.Timeout | undefined;
+  #sentDelta = false;
+  #inFlight = new Set<Promise<PubAck | undefined>>();
+  #failure: unknown;
+  /** All text handed to `delta`, published or not: the answer as far as it got. */
+  text = '';
+
+  constructor(js: JetStreamClient, turnId: string) {
+    this.#js = js;
+    this.#turnId = turnId;
+    this.#subject = Subjects.turn(turnId);
+  }
+
+  /** The first publish failure (NATS gone, say), if any; the turn still runs to its end. */
+  get failure(): unknown {
+    return this.#failure;
+  }
+
+  publish(body: ChunkBody): void {
+    const seq = ++this.#seq;
+    const chunk = { ...body, seq } as TurnChunk;
+    const pending: Promise<PubAck | undefined> = this.#js
+      .publish(this.#subject, JSON.stringify(chunk), { msgID: `${this.#turnId}:${seq}` })
+      .catch((error: unknown) => {
+        this.#failure ??= error;
+        return undefined;
+      })
+      .finally(() => this.#inFlight.delete(pending));
+    this.#inFlight.add(pending);
+  }
+
+  delta(text: string): void {
+    this.text += text;
+    this.#buffer += text;
+    if (!this.#sentDelta || this.#buffer.length >= MAX_DELTA_CHARS) {
+      this.flush();
+      return;
+    }
+    this.#timer ??= setTimeout(() => this.flush(), COALESCE_WINDOW_MS);
+  }
+
+  flush(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#buffer === '') return;
+    this.#sentDelta = true;
+    const text = this.#buffer;
+    this.#buffer = '';
+    this.publish({ type: 'delta', text });
+  }
+
+  /** Waits for every publish so far to be acknowledged (or to fail: see `failure`). */
+  async settled(): Promise<void> {
+    await Promise.all(this.#inFlight);
+  }
+
+  /** Waits while too many publishes are unacknowledged, so a stalled NATS cannot grow memory without bound. */
+  async backpressure(): Promise<void> {
+    while (this.#inFlight.size >= MAX_IN_FLIGHT) await Promise.race(this.#inFlight);
+  }
+
+  /** Sends what is buffered, waits for every ack, then publishes the final chunk and waits for it. */
+  async end(final: Extract<ChunkBody, { type: 'done' | 'error' }>): Promise<void> {
+    this.flush();
+    await Promise.all(this.#inFlight);
+    this.publish(final);
+    await Promise.all(this.#inFlight);
+  }
+}

@@ -1,0 +1,38 @@
+import OpenAI from 'openai';
+import { dataUrl, inputAudioFormat, streamChatCompletion, type ChatDialect } from './openai-chat.js';
+import type { ChatProvider, ProviderRequest, StreamEvent } from './types.js';
+
+const DIALECT: ChatDialect = {
+  imageUrl: (_model, mime, data) => dataUrl(mime, data),
+  // The field every compatible server (Ollama, vLLM, LM Studio, DeepSeek) understands.
+  tokenLimitField: 'max_tokens',
+  askForUsage: true,
+};
+
+/**
+ * A local server often needs no key, but the SDK insists on one; this placeholder is sent instead,
+ * and such servers ignore it.
+ */
+const NO_KEY = 'not-needed';
+
+/** An OpenAI-compatible server declared in MODELS_FILE. */
+export class CompatibleProvider implements ChatProvider {
+  readonly #client: OpenAI;
+
+  constructor(options: { apiKey: string | undefined; baseUrl: string; requestTimeoutMs: number }) {
+    this.#client = new OpenAI({
+      apiKey: options.apiKey ?? NO_KEY,
+      baseURL: options.baseUrl,
+      maxRetries: 0,
+      timeout: options.requestTimeoutMs,
+    });
+  }
+
+  stream(request: ProviderRequest, signal: AbortSignal): AsyncIterable<StreamEvent> {
+    return streamChatCompletion(this.#client, DIALECT, request, signal);
+  }
+
+  takesAudioFormat(mime: string): boolean {
+    return inputAudioFormat(mime) !== undefined;
+  }
+}

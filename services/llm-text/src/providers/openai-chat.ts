@@ -1,0 +1,84 @@
+import type OpenAI from 'openai';
+import type { ChatCompletionChunk, ChatCompletionContentPart, ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { fromOpenAiError } from './openai-errors.js';
+import { textOf, type FinishReason, type InputMessage, type InputPart, type ProviderRequest, type StreamEvent } from './types.js';
+
+/** How one OpenAI-style server wants a few things said; the rest of the protocol is shared. */
+export interface ChatDialect {
+  /** `image_url.url` for inline bytes: a data URL for most, bare base64 for Zhipu's GLM-4V. */
+  imageUrl(model: string, mime: string, data: Buffer): string;
+  /** `max_completion_tokens` (OpenAI, which refuses `max_tokens` on newer models) or `max_tokens`. */
+  tokenLimitField: 'max_completion_tokens' | 'max_tokens';
+  /** Whether to ask for usage with `stream_options` (servers that always send it may refuse the field). */
+  askForUsage: boolean;
+}
+
+/** The `input_audio.format` for a media type, or undefined when chat completions cannot take it. */
+export function inputAudioFormat(mime: string): 'wav' | 'mp3' | undefined {
+  if (mime === 'audio/wav' || mime === 'audio/x-wav' || mime === 'audio/wave') return 'wav';
+  if (mime === 'audio/mpeg' || mime === 'audio/mp3') return 'mp3';
+  return undefined;
+}
+
+export function dataUrl(mime: string, data: Buffer): string {
+  return `data:${mime};base64,${data.toString('base64')}`;
+}
+
+function contentPart(part: InputPart, model: string, dialect: ChatDialect): ChatCompletionContentPart {
+  switch (part.type) {
+    case 'text':
+      return { type: 'text', text: part.text };
+    case 'image':
+      return { type: 'image_url', image_url: { url: dialect.imageUrl(model, part.mime, part.data) } };
+    case 'audio':
+      // The turn only sends audio to models whose `takesAudio` said yes, so the format is known.
+      return { type: 'input_audio', input_audio: { data: part.data.toString('base64'), format: inputAudioFormat(part.mime) ?? 'wav' } };
+  }
+}
+
+function toMessage(message: InputMessage, model: string, dialect: ChatDialect): ChatCompletionMessageParam {
+  if (message.role === 'user') {
+    const onlyText = message.parts.every((p) => p.type === 'text');
+    // Plain text stays a string: some compatible servers take nothing else.
+    return { role: 'user', content: onlyText ? textOf(message) : message.parts.map((p) => contentPart(p, model, dialect)) };
+  }
+  return { role: message.role, content: textOf(message) };
+}
+
+function finishReason(reason: ChatCompletionChunk.Choice['finish_reason']): FinishReason {
+  if (reason === 'stop') return 'stop';
+  if (reason === 'length') return 'length';
+  return 'other';
+}
+
+/** Streams a chat completion from an OpenAI-style server as `StreamEvent`s. */
+export async function* streamChatCompletion(
+  client: OpenAI,
+  dialect: ChatDialect,
+  request: ProviderRequest,
+  signal: AbortSignal,
+): AsyncIterable<StreamEvent> {
+  const params: ChatCompletionCreateParamsStreaming = {
+    model: request.model,
+    messages: request.messages.map((m) => toMessage(m, request.model, dialect)),
+    stream: true,
+    [dialect.tokenLimitField]: request.maxOutputTokens,
+    ...(dialect.askForUsage ? { stream_options: { include_usage: true } } : {}),
+    ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+  };
+  try {
+    const stream = await client.chat.completions.create(params, { signal });
+    for await (const chunk of stream) {
+      const choice = chunk.choices[0];
+      const text = choice?.delta?.content;
+      if (typeof text === 'string' && text !== '') yield { type: 'text', text };
+      if (choice?.finish_reason) yield { type: 'finish', reason: finishReason(choice.finish_reason) };
+      if (chunk.usage) {
+        yield { type: 'usage', usage: { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens } };
+      }
+    }
+  } catch (error) {
+    if (signal.aborted) throw error;
+    throw fromOpenAiError(error);
+  }
+}
