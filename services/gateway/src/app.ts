@@ -1,20 +1,41 @@
 import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import type { ServiceContext } from '@voxgate/service-kit';
+import { ensureJetStream, type ServiceContext } from '@voxgate/service-kit';
+import { AttachmentStore } from './attachment-store.js';
 import type { GatewayConfig } from './config.js';
+import { LiveConnections } from './live-connections.js';
+import { parseAllowedOrigins } from './origin.js';
+import { attachmentsRoute } from './routes/api/attachments.js';
+import { chatRoute } from './routes/api/chat.js';
+import { conversationsRoute } from './routes/api/conversations.js';
 import { modelsRoute } from './routes/api/models.js';
 import { statusRoute } from './routes/api/status.js';
+import { turnsRoute } from './routes/api/turns.js';
+import { wsRoute } from './routes/api/ws.js';
+import { v1Routes } from './routes/v1/index.js';
 import { ServiceDirectory } from './service-directory.js';
 import { gatewayStatus } from './status.js';
+import { TurnReader } from './turn-reader.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
   context: ServiceContext;
 }
 
-/** The gateway as a Fastify plugin: the page at `/`, the browser API under `/api`. */
+/** The gateway as a Fastify plugin: the page at `/`, the browser API under `/api`, the OpenAI-compatible API under `/v1`. */
 export async function gatewayApp(app: FastifyInstance, { config, context }: GatewayOptions): Promise<void> {
+  // The turns stream and the attachments bucket; idempotent, whichever service comes up first.
+  await ensureJetStream(context.nats.nc);
+  const nc = context.nats.nc;
+  const timeoutMs = config.NATS_REQUEST_TIMEOUT_MS;
+  const live = new LiveConnections();
+  const reader = new TurnReader(nc, app.log);
+  const store = new AttachmentStore(nc);
+  const delivery = { nats: context.nats, timeoutMs, reader, live };
+  // Streams and sockets get the grace period to end by themselves, then are closed (1001).
+  app.addHook('preClose', async () => live.closeAll(config.SHUTDOWN_GRACE_MS));
+
   const directory = new ServiceDirectory(context.nats.nc, app.log, config.SERVICE_PING_INTERVAL_MS);
   directory.start();
   app.addHook('onClose', async () => directory.stop());
@@ -29,9 +50,15 @@ export async function gatewayApp(app: FastifyInstance, { config, context }: Gate
     async (api) => {
       await api.register(modelsRoute, { nats: context.nats, timeoutMs: config.NATS_REQUEST_TIMEOUT_MS });
       await api.register(statusRoute, { status });
+      await api.register(attachmentsRoute, { store });
+      await api.register(chatRoute, delivery);
+      await api.register(turnsRoute, delivery);
+      await api.register(conversationsRoute, { nats: context.nats, timeoutMs });
     },
     { prefix: '/api' },
   );
+  await app.register(wsRoute, { reader, live, allowedOrigins: parseAllowedOrigins(config.ALLOWED_ORIGINS) });
+  await app.register(async (v1) => v1Routes(v1, { ...delivery, store, apiKeys: config.API_KEYS }), { prefix: '/v1' });
 
   if (existsSync(config.WEB_ROOT)) {
     await app.register(fastifyStatic, { root: config.WEB_ROOT, index: 'index.html', maxAge: '1h', immutable: false });

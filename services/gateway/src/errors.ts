@@ -5,4 +5,44 @@ export const errors = defineErrors({
   service_unavailable: { statusCode: 503, message: 'A service behind the gateway is not running.' },
   service_timeout: { statusCode: 504, message: 'A service behind the gateway did not answer in time.' },
   bad_gateway: { statusCode: 502, message: 'A service behind the gateway answered with something unexpected.' },
+
+  // Refused at the gateway, before anything reaches a service.
+  invalid_request: { statusCode: 400, message: 'The request is not valid.' },
+  invalid_frame: { statusCode: 400, message: 'The WebSocket frame is not a valid event.' },
+  invalid_json: { statusCode: 400, message: 'The body is not valid JSON.' },
+  unsupported_media_type: { statusCode: 415, message: 'This content type is not accepted here.' },
+  empty_message: { statusCode: 400, message: 'The message has no text, image or audio.' },
+  too_many_parts: { statusCode: 400, message: 'The message has too many parts.' },
+  too_many_messages: { statusCode: 400, message: 'The request has too many messages.' },
+  text_too_long: { statusCode: 400, message: 'A text part is too long.' },
+  attachment_too_large: { statusCode: 413, message: 'The file is larger than the limit for its kind.' },
+  invalid_image: { statusCode: 415, message: 'The file is not a PNG, JPEG, WebP or GIF image.' },
+  invalid_audio: { statusCode: 415, message: 'The file is not a WAV, WebM, Ogg, MP3, MP4/M4A, AAC or FLAC recording.' },
+  attachment_not_found: { statusCode: 404, message: 'No attachment with this id.' },
+  turn_not_found: { statusCode: 404, message: 'No turn with this id (or it has expired).' },
+  turn_not_running: { statusCode: 409, message: 'This turn is not running, so it cannot be stopped.' },
+  turn_stalled: { statusCode: 504, message: 'The turn stopped producing chunks; poll it to see how it ended.' },
+  delivery_failed: { statusCode: 503, message: 'Delivery of this turn failed; poll it to catch up.' },
+  shutting_down: { statusCode: 503, message: 'The gateway is restarting; poll the turn or reconnect to resume.' },
+  forbidden_origin: { statusCode: 403, message: 'This origin may not open the gateway WebSocket.' },
+  unauthorized: { statusCode: 401, message: 'A valid API key is required: send Authorization: Bearer <key>.' },
+  loopback_only: { statusCode: 403, message: 'No API_KEYS are configured, so /v1 answers loopback clients only.' },
+
+  // Answered by llm-text and passed on under the same code.
+  unknown_model: { statusCode: 404, message: 'No running service offers this model.' },
+  unsupported_input: { statusCode: 400, message: 'This model cannot take this kind of input.' },
+  conversation_not_found: { statusCode: 404, message: 'No conversation with this id.' },
+  nothing_to_regenerate: { statusCode: 409, message: 'The conversation has no user message to answer again.' },
+  upstream_rate_limited: { statusCode: 429, message: 'The provider is rate-limiting requests; try again shortly.' },
+  upstream_unavailable: { statusCode: 502, message: 'The provider is unavailable.' },
+  upstream_timeout: { statusCode: 504, message: 'The provider did not answer in time.' },
+  upstream_rejected: { statusCode: 502, message: 'The provider refused the request.' },
+  upstream_error: { statusCode: 502, message: 'The provider failed.' },
+  transcription_failed: { statusCode: 502, message: 'The voice message could not be transcribed.' },
 });
+
+export type GatewayErrorCode = keyof typeof errors;
+
+export function isGatewayErrorCode(code: string): code is GatewayErrorCode {
+  return Object.hasOwn(errors, code);
+}

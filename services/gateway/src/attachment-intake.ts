@@ -1,0 +1,42 @@
+import { ChatLimits, type Attachment } from '@voxgate/protocol';
+import type { ServiceError } from '@voxgate/service-kit';
+import { newId } from './attachment-store.js';
+import { errors } from './errors.js';
+import { sniffMedia } from './media-sniff.js';
+
+export type AttachmentKind = Attachment['kind'];
+
+/** The kind a client's `Content-Type` claims, or undefined for a type we do not take. */
+export function claimedKind(contentType: string | undefined): AttachmentKind | 'any' | undefined {
+  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (type.startsWith('image/')) return 'image';
+  if (type.startsWith('audio/')) return 'audio';
+  // Programs that do not know the type may say so; the bytes decide.
+  if (type === 'application/octet-stream') return 'any';
+  return undefined;
+}
+
+export const maxBytesFor = (kind: AttachmentKind): number => (kind === 'image' ? ChatLimits.imageBytes : ChatLimits.audioBytes);
+
+/**
+ * Checks an upload against what it claims to be and the limit of what it really is, and builds its
+ * record. The record's `mime` is the detected one: a JPEG sent as `image/png` is stored as JPEG.
+ */
+export function admitAttachment(bytes: Uint8Array, claimed: AttachmentKind | 'any'): Attachment | ServiceError {
+  if (bytes.length === 0) return errors.invalid_request({ message: 'The file is empty.' });
+  const sniffed = sniffMedia(bytes);
+  if (!sniffed || (claimed !== 'any' && sniffed.kind !== claimed)) {
+    if (claimed === 'audio') return errors.invalid_audio();
+    return errors.invalid_image(claimed === 'any' ? { message: 'The file is neither a supported image nor a supported recording.' } : {});
+  }
+  const limit = maxBytesFor(sniffed.kind);
+  if (bytes.length > limit) {
+    return errors.attachment_too_large({ message: `An ${sniffed.kind} may have at most ${limit} bytes.` });
+  }
+  const record: Attachment = { id: newId(), kind: sniffed.kind, mime: sniffed.mime, bytes: bytes.length };
+  if (sniffed.kind === 'image') {
+    record.width = sniffed.widthPx;
+    record.height = sniffed.heightPx;
+  }
+  return record;
+}

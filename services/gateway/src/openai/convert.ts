@@ -1,0 +1,102 @@
+import { ChatLimits, createParser, type Attachment, type ChatMessage, type ContentPart, type StartTurn } from '@voxgate/protocol';
+import { ServiceError } from '@voxgate/service-kit';
+import { admitAttachment, maxBytesFor, type AttachmentKind } from '../attachment-intake.js';
+import { checkParts, isEmptyMessage } from '../chat-input.js';
+import { errors } from '../errors.js';
+import { ChatCompletionRequest, type OpenAiPart } from './wire.js';
+
+const requestParser = createParser(ChatCompletionRequest);
+const DATA_URL = /^data:([a-z0-9.+-]+\/[a-z0-9.+-]+)?(?:;[a-z0-9=.-]+)*;base64,/i;
+
+/** An attachment the request carried inline, checked and waiting to be stored. */
+export interface PendingAttachment {
+  record: Attachment;
+  bytes: Buffer;
+}
+
+export interface ConvertedRequest {
+  start: StartTurn;
+  attachments: PendingAttachment[];
+  stream: boolean;
+  includeUsage: boolean;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Inline base64 → checked attachment. The encoded length bounds the size before anything is decoded. */
+function inlineAttachment(base64: string, kind: AttachmentKind): PendingAttachment {
+  if (Math.floor((base64.length * 3) / 4) > maxBytesFor(kind) + 3) {
+    throw errors.attachment_too_large({ message: `An ${kind} may have at most ${maxBytesFor(kind)} bytes.` });
+  }
+  const bytes = Buffer.from(base64, 'base64');
+  const admitted = admitAttachment(bytes, kind);
+  if (admitted instanceof ServiceError) throw admitted;
+  return { record: admitted, bytes };
+}
+
+function convertPart(part: OpenAiPart, pending: PendingAttachment[]): ContentPart {
+  if (part.type === 'text') return { type: 'text', text: part.text };
+  if (part.type === 'image_url') {
+    const url = part.image_url.url;
+    const prefix = DATA_URL.exec(url);
+    // The gateway fetches nothing a request names: upstream URLs come only from configuration.
+    if (!prefix) throw errors.invalid_request({ message: 'image_url must be a data: URL with base64 content.' });
+    const attachment = inlineAttachment(url.slice(prefix[0].length), 'image');
+    pending.push(attachment);
+    return { type: 'image', attachmentId: attachment.record.id };
+  }
+  const attachment = inlineAttachment(part.input_audio.data, 'audio');
+  pending.push(attachment);
+  return { type: 'audio', attachmentId: attachment.record.id };
+}
+
+/**
+ * An OpenAI Chat Completions request as a stateless turn: the whole context as `messages`, inline
+ * images and audio split out as attachments (stored by the caller before the turn starts).
+ */
+export function fromChatCompletionRequest(body: unknown, turnId: string): ConvertedRequest {
+  if (!isRecord(body)) throw errors.invalid_request({ message: 'The body must be a JSON object.' });
+  if (Array.isArray(body.messages)) {
+    if (body.messages.length > ChatLimits.messagesPerRequest) {
+      throw errors.too_many_messages({ message: `A request may have at most ${ChatLimits.messagesPerRequest} messages.` });
+    }
+    for (const message of body.messages) {
+      if (isRecord(message)) {
+        const tooBig = checkParts(message.content);
+        if (tooBig) throw tooBig;
+        if (typeof message.content === 'string' && message.content.length > ChatLimits.textChars) {
+          throw errors.text_too_long({ message: `A text part may have at most ${ChatLimits.textChars} characters.` });
+        }
+      }
+    }
+  }
+  const parsed = requestParser.parse(body);
+  if (!parsed.ok) throw errors.invalid_request({ message: `Invalid chat completion request at ${parsed.error}` });
+  const request = parsed.value;
+
+  const pending: PendingAttachment[] = [];
+  const messages: ChatMessage[] = [];
+  for (const message of request.messages) {
+    const role = message.role === 'developer' ? 'system' : message.role;
+    if (message.content === null) continue;
+    const content: ContentPart[] =
+      typeof message.content === 'string' ? [{ type: 'text', text: message.content }] : message.content.map((p) => convertPart(p, pending));
+    if (content.length === 0) continue;
+    messages.push({ role, content });
+  }
+  if (!messages.some((m) => m.role === 'user' && !isEmptyMessage(m))) {
+    throw errors.empty_message({ message: 'The request has no user message with text, an image or audio.' });
+  }
+
+  const maxOutputTokens = request.max_completion_tokens ?? request.max_tokens ?? undefined;
+  const temperature = request.temperature ?? undefined;
+  const start: StartTurn = {
+    turnId,
+    model: request.model,
+    mode: 'stateless',
+    messages,
+    ...(maxOutputTokens === undefined ? {} : { maxOutputTokens }),
+    ...(temperature === undefined ? {} : { temperature }),
+  };
+  return { start, attachments: pending, stream: request.stream === true, includeUsage: request.stream_options?.include_usage === true };
+}

@@ -1,0 +1,146 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { createParser, WsClientEvent, type WsServerEvent } from '@voxgate/protocol';
+import type { ServiceError } from '@voxgate/service-kit';
+import { errors } from '../../errors.js';
+import type { LiveConnections } from '../../live-connections.js';
+import { originAllowed } from '../../origin.js';
+import type { TurnReader } from '../../turn-reader.js';
+import { TURN_IDLE_MS } from '../../turn-stream.js';
+
+export const WS_PATH = '/api/ws';
+/** Frames from the page are small commands; anything larger is a mistake or an attack. */
+const MAX_FRAME_BYTES = 16 * 1024;
+/** Turns one socket may follow at once (a page follows one, a few during a regenerate). */
+const MAX_SUBSCRIPTIONS = 16;
+const PING_INTERVAL_MS = 30_000;
+/** How long a socket closed at shutdown gets to answer the close frame before it is cut. */
+const CLOSE_TIMEOUT_MS = 1_000;
+
+const clientEventParser = createParser(WsClientEvent);
+
+export interface WsOptions {
+  reader: TurnReader;
+  live: LiveConnections;
+  allowedOrigins: readonly string[];
+}
+
+function refuseUpgrade(socket: Duplex, statusCode: number, error: ServiceError): void {
+  const body = JSON.stringify({ error: { code: error.code, message: error.message } });
+  const reason = statusCode === 403 ? 'Forbidden' : statusCode === 404 ? 'Not Found' : 'Service Unavailable';
+  socket.end(
+    `HTTP/1.1 ${statusCode} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * `GET /api/ws`: the page's push channel. It sends `turn.subscribe` / `turn.unsubscribe` and
+ * receives `turn.chunk` for each followed turn; a bad frame gets an `error` event, never a close.
+ * The upgrade is handled on the raw server (no plugin needed) after an Origin check.
+ */
+export async function wsRoute(app: FastifyInstance, options: WsOptions): Promise<void> {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  let closing = false;
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (request.url ?? '').split('?')[0];
+    if (path !== WS_PATH) {
+      // Another upgrade handler (the realtime pipe) may own this path; answer only if none does.
+      if (app.server.listenerCount('upgrade') === 1) refuseUpgrade(socket, 404, errors.invalid_request({ message: 'No WebSocket here.' }));
+      return;
+    }
+    if (closing) return refuseUpgrade(socket, 503, errors.shutting_down());
+    if (!originAllowed(request, options.allowedOrigins)) {
+      app.log.info({ origin: request.headers.origin, statusCode: 403 }, 'WebSocket refused: origin not allowed');
+      return refuseUpgrade(socket, 403, errors.forbidden_origin());
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => serve(ws));
+  };
+  app.server.on('upgrade', onUpgrade);
+
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onClose', async () => {
+    app.server.off('upgrade', onUpgrade);
+    wss.close();
+  });
+
+  function serve(ws: WebSocket): void {
+    const log = app.log.child({ ws: true });
+    const subscriptions = new Map<string, AbortController>();
+    const send = (event: WsServerEvent) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(event));
+    };
+    const sendError = (error: ServiceError, turnId?: string) =>
+      send({ type: 'error', code: error.code, message: error.message, ...(turnId === undefined ? {} : { turnId }) });
+
+    let alive = true;
+    const pinger = setInterval(() => {
+      if (!alive) return ws.terminate();
+      alive = false;
+      ws.ping();
+    }, PING_INTERVAL_MS);
+    ws.on('pong', () => {
+      alive = true;
+    });
+
+    const untrack = options.live.add({
+      close: () => {
+        ws.close(1001, 'server shutting down');
+        setTimeout(() => ws.terminate(), CLOSE_TIMEOUT_MS).unref();
+      },
+    });
+
+    const follow = async (turnId: string, after: number) => {
+      subscriptions.get(turnId)?.abort();
+      if (subscriptions.size >= MAX_SUBSCRIPTIONS) {
+        return sendError(errors.invalid_request({ message: `At most ${MAX_SUBSCRIPTIONS} turns per socket.` }), turnId);
+      }
+      const abort = new AbortController();
+      subscriptions.set(turnId, abort);
+      try {
+        if (!(await options.reader.last(turnId))) return sendError(errors.turn_not_found(), turnId);
+        const end = await options.reader.follow(turnId, after, {
+          signal: abort.signal,
+          idleMs: TURN_IDLE_MS,
+          onChunk: (chunk) => send({ type: 'turn.chunk', turnId, chunk }),
+        });
+        if (end === 'idle') sendError(errors.turn_stalled(), turnId);
+      } catch (error) {
+        log.error({ err: error, turnId }, 'following a turn for a WebSocket failed');
+        sendError(errors.delivery_failed(), turnId);
+      } finally {
+        if (subscriptions.get(turnId) === abort) subscriptions.delete(turnId);
+      }
+    };
+
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (isBinary) return sendError(errors.invalid_frame({ message: 'Frames are JSON text.' }));
+      let value: unknown;
+      try {
+        value = JSON.parse(data.toString());
+      } catch {
+        return sendError(errors.invalid_frame({ message: 'The frame is not valid JSON.' }));
+      }
+      const parsed = clientEventParser.parse(value);
+      if (!parsed.ok) return sendError(errors.invalid_frame({ message: `Invalid frame at ${parsed.error}` }));
+      const event = parsed.value;
+      if (event.type === 'turn.subscribe') void follow(event.turnId, event.after ?? 0);
+      else {
+        subscriptions.get(event.turnId)?.abort();
+        subscriptions.delete(event.turnId);
+      }
+    });
+
+    ws.on('error', (error) => log.info({ err: error }, 'WebSocket error'));
+    ws.on('close', () => {
+      clearInterval(pinger);
+      for (const abort of subscriptions.values()) abort.abort();
+      subscriptions.clear();
+      untrack();
+    });
+  }
+}

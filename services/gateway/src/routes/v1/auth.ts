@@ -1,0 +1,37 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { FastifyRequest } from 'fastify';
+import { errors } from '../../errors.js';
+
+const digest = (key: string) => createHash('sha256').update(key).digest();
+
+/** Loopback in IPv4 (127.0.0.0/8), IPv6 (::1) and IPv4-mapped IPv6 form. */
+export function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  if (isIP(v4) === 4) return v4.startsWith('127.');
+  return address === '::1';
+}
+
+/**
+ * The `/v1` gate. With `API_KEYS` set, a request needs `Authorization: Bearer <one of them>`
+ * (compared in constant time, through digests so lengths leak nothing); without, only programs
+ * on this machine may call.
+ */
+export function v1Auth(apiKeys: string | undefined): (request: FastifyRequest) => Promise<void> {
+  const keys = (apiKeys ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '')
+    .map(digest);
+  return async (request) => {
+    if (keys.length === 0) {
+      if (!isLoopback(request.socket.remoteAddress)) throw errors.loopback_only();
+      return;
+    }
+    const header = request.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const given = match?.[1] === undefined ? undefined : digest(match[1]);
+    if (!given || !keys.some((k) => timingSafeEqual(k, given))) throw errors.unauthorized();
+  };
+}

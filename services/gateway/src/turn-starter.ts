@@ -1,0 +1,22 @@
+import type { NatsConnection } from 'nats';
+import { createParser, Subjects, TurnStarted, type StartTurn } from '@voxgate/protocol';
+import { requestJson } from '@voxgate/service-kit';
+import { fromNatsFailure } from './nats-errors.js';
+
+const turnStartedParser = createParser(TurnStarted);
+
+/**
+ * Asks llm-text to start a turn. The answer means the turn is accepted: its chunks are (or soon
+ * will be) in JetStream under `Subjects.turn(turnId)`. A refusal becomes the gateway's error.
+ */
+export async function startTurn(
+  nc: NatsConnection,
+  start: StartTurn,
+  options: { timeoutMs: number; requestId: string },
+): Promise<TurnStarted> {
+  try {
+    return await requestJson(nc, Subjects.chatStart, start, { response: turnStartedParser, ...options });
+  } catch (error) {
+    throw fromNatsFailure(error);
+  }
+}

@@ -1,0 +1,69 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorBody, TurnStarted } from '@voxgate/protocol';
+import type { ServiceError } from '@voxgate/service-kit';
+import { errors } from './errors.js';
+import type { LiveConnections } from './live-connections.js';
+import { SseWriter } from './sse.js';
+import type { FollowEnd, TurnReader } from './turn-reader.js';
+
+/**
+ * Longest silence on a turn before the gateway stops waiting for it. llm-text ends every turn
+ * within its own deadline, so reaching this means its owner died; the client can still poll.
+ */
+export const TURN_IDLE_MS = 6 * 60_000;
+
+export interface TurnStreamDeps {
+  reader: TurnReader;
+  live: LiveConnections;
+}
+
+/**
+ * Streams a turn over SSE on this request: `turn` (when just started), then every chunk after
+ * `afterSeq` as `chunk` with `id: <seq>` (what `Last-Event-ID` resumes from), until `done` or
+ * `error`. The client leaving stops only this delivery, never the turn. When the delivery itself
+ * fails (shutdown, NATS, a silent turn) a `delivery_error` event says so; the turn may go on, and
+ * polling it catches up.
+ */
+export async function streamTurn(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: TurnStreamDeps,
+  turn: { turnId: string; afterSeq: number; started?: TurnStarted },
+): Promise<void> {
+  reply.hijack();
+  const sse = new SseWriter(reply.raw);
+  const abort = new AbortController();
+  reply.raw.once('close', () => abort.abort());
+  const untrack = deps.live.add({
+    close: () => {
+      sse.send('delivery_error', eventBody(errors.shutting_down(), request.id));
+      sse.end();
+      abort.abort();
+    },
+  });
+  if (turn.started) sse.send('turn', turn.started);
+  let end: FollowEnd | 'failed' = 'aborted';
+  try {
+    end = await deps.reader.follow(turn.turnId, turn.afterSeq, {
+      signal: abort.signal,
+      idleMs: TURN_IDLE_MS,
+      onChunk: (chunk) => sse.send('chunk', chunk, chunk.seq),
+    });
+    if (end === 'idle') {
+      sse.send('delivery_error', eventBody(errors.turn_stalled(), request.id));
+    }
+  } catch (error) {
+    end = 'failed';
+    request.log.error({ err: error, turnId: turn.turnId }, 'following the turn failed');
+    sse.send('delivery_error', eventBody(errors.delivery_failed(), request.id));
+  } finally {
+    untrack();
+    sse.end();
+    request.log.info({ turnId: turn.turnId, end, statusCode: 200 }, 'turn stream ended');
+  }
+}
+
+/** The error shape of the HTTP API, as the data of a `delivery_error` event. */
+function eventBody(error: ServiceError, requestId: string): ErrorBody {
+  return { error: { code: error.code, message: error.message, requestId } };
+}

@@ -1,0 +1,101 @@
+import OpenAI from 'openai';
+import t from 'tap';
+import { spawnService } from '../../scripts/lib/stack.js';
+import { fakeAnswer, startFakeLlmText } from '../../services/gateway/test/fake-llm-text.js';
+import { png } from '../../services/gateway/test/media-fixtures.js';
+import { freePort, waitFor } from '../helpers/ports.js';
+import { startStack } from '../helpers/stack.js';
+
+type ApiError = InstanceType<typeof OpenAI.APIError>;
+
+// The official openai SDK against the gateway's /v1, with a stand-in for llm-text's side of the contract.
+const stack = await startStack({ services: ['gateway'], simulator: false, waitReady: false });
+t.teardown(() => stack.stop());
+const fake = await startFakeLlmText(stack.nats.url);
+t.teardown(() => fake.close());
+await waitFor('gateway up', async () => ((await fetch(`${stack.gatewayUrl}/healthz`)).ok ? true : undefined));
+// No API_KEYS: loopback clients only, any key (the SDK insists on one).
+const client = new OpenAI({ baseURL: `${stack.gatewayUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
+
+t.test('models: the text models, OpenAI list shape', async (t) => {
+  const ids = [];
+  for await (const model of client.models.list()) ids.push(model.id);
+  t.same(ids.sort(), ['fake-fail', 'fake-fast', 'fake-slow']);
+  t.match(await client.models.retrieve('fake-fast'), { id: 'fake-fast', object: 'model' });
+});
+
+t.test('not streamed: chat.completion with usage', async (t) => {
+  const completion = await client.chat.completions.create({ model: 'fake-fast', messages: [{ role: 'user', content: 'hello' }] });
+  t.equal(completion.object, 'chat.completion');
+  t.equal(completion.choices[0]?.message.content, fakeAnswer('hello').join(''));
+  t.equal(completion.choices[0]?.finish_reason, 'stop');
+  t.match(completion.usage, { prompt_tokens: 3, completion_tokens: fakeAnswer('hello').length });
+  t.equal(fake.starts.at(-1)?.mode, 'stateless');
+});
+
+t.test('streamed with an image, usage chunk when asked', async (t) => {
+  const image = png(32, 16);
+  const stream = await client.chat.completions.create({
+    model: 'fake-slow',
+    stream: true,
+    stream_options: { include_usage: true },
+    messages: [
+      { role: 'system', content: 'be brief' },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'look' },
+          { type: 'image_url', image_url: { url: `data:image/png;base64,${image.toString('base64')}` } },
+        ],
+      },
+    ],
+  });
+  let text = '';
+  let finish: string | null = null;
+  let usage: OpenAI.CompletionUsage | null | undefined;
+  for await (const chunk of stream) {
+    t.equal(chunk.object, 'chat.completion.chunk');
+    text += chunk.choices[0]?.delta.content ?? '';
+    finish = chunk.choices[0]?.finish_reason ?? finish;
+    if (chunk.usage) usage = chunk.usage;
+  }
+  t.equal(text, fakeAnswer('look').join(''));
+  t.equal(finish, 'stop');
+  t.match(usage, { completion_tokens: fakeAnswer('look').length });
+  const start = fake.starts.at(-1);
+  const imagePart = start?.messages[1]?.content[1];
+  t.equal(imagePart?.type, 'image');
+  const id = imagePart && 'attachmentId' in imagePart ? imagePart.attachmentId : '';
+  const stored = await fetch(`${stack.gatewayUrl}/api/attachments/${id}`);
+  t.same(Buffer.from(await stored.arrayBuffer()), image, 'the image was stored as an attachment, byte for byte');
+});
+
+t.test('errors in OpenAI shape', async (t) => {
+  const unknown = await client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+  t.ok(unknown instanceof OpenAI.NotFoundError);
+  t.match((unknown as ApiError).error, { code: 'unknown_model', type: 'not_found_error' });
+  const empty = await client.chat.completions.create({ model: 'fake-fast', messages: [{ role: 'user', content: '' }] }).catch((e: unknown) => e);
+  t.ok(empty instanceof OpenAI.BadRequestError);
+  const failed = await client.chat.completions.create({ model: 'fake-fail', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+  t.match((failed as ApiError).status, 502);
+  t.match((failed as ApiError).error, { code: 'upstream_unavailable' });
+  const streamFailed = await (async () => {
+    const s = await client.chat.completions.create({ model: 'fake-fail', stream: true, messages: [{ role: 'user', content: 'x' }] });
+    for await (const _ of s);
+  })().catch((e: unknown) => e);
+  t.ok(streamFailed instanceof OpenAI.APIError, 'a failure mid-stream reaches the SDK as an error');
+});
+
+t.test('API_KEYS: a key is required and checked', async (t) => {
+  const port = await freePort();
+  const gateway = spawnService('gateway', { label: 'gateway-keys', port, env: { ...stack.env, API_KEYS: 'key-one-123, key-two-456' }, onLine: () => {} });
+  t.teardown(() => gateway.stop());
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor('keyed gateway', async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined));
+  const good = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'key-two-456', maxRetries: 0 });
+  t.equal((await good.chat.completions.create({ model: 'fake-fast', messages: [{ role: 'user', content: 'hi' }] })).object, 'chat.completion');
+  const bad = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'wrong-key', maxRetries: 0 });
+  const refused = await bad.models.list().catch((e: unknown) => e);
+  t.ok(refused instanceof OpenAI.AuthenticationError);
+  t.match((refused as ApiError).error, { code: 'unauthorized', type: 'authentication_error' });
+});
