@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import type { RealtimeErrorEvent } from '@voxgate/protocol';
+
+/**
+ * The relay's error catalogue. Codes sent as GA `error` events keep the session open unless the
+ * table says it closes; upgrade refusals answer HTTP with the kit's `{ error: { code, message } }`.
+ *
+ * | code | sent as | session |
+ * |---|---|---|
+ * | `invalid_json` | error event | continues |
+ * | `binary_frame_unsupported` | error event | continues |
+ * | `frame_too_large` | error event (ws `maxPayload` closes 1009 above 4× the limit) | continues |
+ * | `unknown_event_type` | error event | continues |
+ * | `invalid_event` | error event | continues |
+ * | `invalid_audio` | error event | continues |
+ * | `unsupported_event` | error event (an event the provider has no equivalent for) | continues |
+ * | `provider_not_ready` | error event (frames queued before the provider answered overflowed) | continues |
+ * | `provider_unavailable` | error event, then close 1011 | ends |
+ * | `provider_error` | error event mapped from a translated provider's error | continues |
+ * | `session_expired` | error event, then close 1001 | ends |
+ * | `idle_timeout` | error event, then close 1000 | ends |
+ * | `client_too_slow` | error event, then close 1013 | ends |
+ * | `relay_shutting_down` | error event, then close 1001 | ends |
+ * | `unknown_model` | HTTP 404 at upgrade | — |
+ * | `invalid_request` | HTTP 400 at upgrade (no `model`, bad `conversation_id`) | — |
+ * | `relay_full`, `relay_draining` | HTTP 503 at upgrade: the gateway tries another replica | — |
+ */
+export type RelayErrorCode =
+  | 'invalid_json'
+  | 'binary_frame_unsupported'
+  | 'frame_too_large'
+  | 'unknown_event_type'
+  | 'invalid_event'
+  | 'invalid_audio'
+  | 'unsupported_event'
+  | 'provider_not_ready'
+  | 'provider_unavailable'
+  | 'provider_error'
+  | 'session_expired'
+  | 'idle_timeout'
+  | 'client_too_slow'
+  | 'relay_shutting_down';
+
+/** A GA `error` event, serialised, ready to send. */
+export function errorEvent(
+  code: RelayErrorCode | string,
+  message: string,
+  options: { type?: string; causeEventId?: string | undefined; param?: string } = {},
+): string {
+  const event: RealtimeErrorEvent = {
+    type: 'error',
+    event_id: `event_relay_${randomUUID()}`,
+    error: {
+      type: options.type ?? 'invalid_request_error',
+      code,
+      message,
+      param: options.param ?? null,
+      event_id: options.causeEventId ?? null,
+    },
+  };
+  return JSON.stringify(event);
+}
+
+/** HTTP refusals at upgrade time. */
+export const UpgradeRefusal = {
+  invalid_request: 400,
+  unknown_model: 404,
+  relay_full: 503,
+  relay_draining: 503,
+  not_found: 404,
+} as const;
+export type UpgradeRefusalCode = keyof typeof UpgradeRefusal;

@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import type { RealtimeFunctionTool, RealtimeSessionConfig } from '@voxgate/protocol';
+
+/**
+ * OpenAI realtime GA ⇄ Zhipu GLM-Realtime, as the relay translates it (protocols.md §3).
+ *
+ * Client → GLM
+ * | GA client event | GLM | notes |
+ * |---|---|---|
+ * | `session.update{session}` | `session.update{session}` | `model` always set (GLM picks the model there); `audio.output.voice` → `voice`; `audio.input.turn_detection` `server_vad`/`semantic_vad` → `{type:'server_vad'}`, `null` → `{type:'client_vad'}`, always sent (GLM wants it with every `tools` change); GA flat tools → GLM flat tools (`type,name,description,parameters` only); `input_audio_format:'wav'`, `output_audio_format:'pcm'`, `beta_fields:{chat_mode:'audio', tts_source:'e2e'}`; `audio/pcmu`/`audio/pcma` refused (`unsupported_audio_format`) |
+ * | `input_audio_buffer.append{audio}` | `input_audio_buffer.append{audio}` | PCM16 24 kHz → resampled to 16 kHz → one WAV file per append |
+ * | `input_audio_buffer.commit` / `.clear` | same | |
+ * | `conversation.item.create` | same | content `input_text` kept, assistant `output_text` → `text`, `function_call_output` → `{type, output}` (GLM has no `call_id`) |
+ * | `conversation.item.truncate` | — | answered by the relay: `conversation.item.truncated` (GLM has none) |
+ * | `response.create` / `response.cancel` | same | GA-only response options dropped |
+ * | `conversation.item.retrieve` / `.delete`, `output_audio_buffer.clear` | — | GA `error` `unsupported_event` |
+ *
+ * GLM → client
+ * | GLM server event | GA | notes |
+ * |---|---|---|
+ * | `session.created` / `session.updated` | same | `session` rebuilt in GA shape from what the client configured |
+ * | `conversation.item.created` | `conversation.item.added` + `conversation.item.done` | |
+ * | `response.audio.delta` / `.done` | `response.output_audio.delta` / `.done` | audio is PCM16 24 kHz already (`GLM_OUTPUT_SAMPLE_RATE`); renamed without parsing the frame |
+ * | `response.audio_transcript.delta` / `.done` | `response.output_audio_transcript.delta` / `.done` | |
+ * | `response.text.delta` / `.done` | `response.output_text.delta` / `.done` | |
+ * | `response.function_call_arguments.done` | same | `call_id` made up when GLM sends none |
+ * | `error{error}` | `error{error:{type,code,message,param:null,event_id:null}}` | `code` defaults to `provider_error` |
+ * | `heartbeat` | — | absorbed |
+ * | `response.function_call.simple_browser` | — | dropped (video-mode built-in search) |
+ * | `conversation.created`, `input_audio_buffer.*`, `conversation.item.input_audio_transcription.*`, `response.created`, `response.done` | same | |
+ */
+
+/** GLM's default input: WAV at 16 kHz. */
+export const GLM_INPUT_SAMPLE_RATE = 16_000;
+/** GLM's `pcm` output: 24 kHz mono PCM16, what GA clients play; anything else is resampled. */
+export const GLM_OUTPUT_SAMPLE_RATE = 24_000;
+
+/** Server events renamed 1:1. */
+export const RENAMED_SERVER_EVENTS: Record<string, string> = {
+  'response.audio.delta': 'response.output_audio.delta',
+  'response.audio.done': 'response.output_audio.done',
+  'response.audio_transcript.delta': 'response.output_audio_transcript.delta',
+  'response.audio_transcript.done': 'response.output_audio_transcript.done',
+  'response.text.delta': 'response.output_text.delta',
+  'response.text.done': 'response.output_text.done',
+};
+
+/** GLM events with no GA counterpart, dropped on the way to the client. */
+export const ABSORBED_SERVER_EVENTS = new Set(['heartbeat', 'response.function_call.simple_browser']);
+
+/** Client events GLM has no equivalent of, refused with `unsupported_event`. */
+export const UNSUPPORTED_CLIENT_EVENTS = new Set(['conversation.item.retrieve', 'conversation.item.delete', 'output_audio_buffer.clear']);
+
+/** The session as the client configured it, in GA terms (echoed in `session.created/updated`). */
+export interface GlmSessionState {
+  model: string;
+  instructions?: string;
+  voice?: string;
+  /** GA turn detection: server VAD unless the client turned it off. */
+  vad: boolean;
+  tools?: RealtimeFunctionTool[];
+}
+
+/** Merges a GA `session.update` into the state; returns an error message for what GLM cannot do. */
+export function mergeSession(state: GlmSessionState, session: RealtimeSessionConfig): string | undefined {
+  const input = session.audio?.input;
+  const output = session.audio?.output;
+  for (const format of [input?.format, output?.format]) {
+    if (format && format.type !== 'audio/pcm') return `GLM-Realtime takes only audio/pcm (24 kHz); ${format.type} is not available.`;
+  }
+  if (session.output_modalities?.includes('text') && !session.output_modalities.includes('audio')) {
+    return 'GLM-Realtime always answers with audio; output_modalities ["text"] is not available.';
+  }
+  if (session.instructions !== undefined) state.instructions = session.instructions;
+  if (output?.voice !== undefined) state.voice = output.voice;
+  if (input && 'turn_detection' in input && input.turn_detection !== undefined) state.vad = input.turn_detection !== null;
+  if (session.tools !== undefined) {
+    state.tools = session.tools.filter((t): t is RealtimeFunctionTool => t.type === 'function' && 'name' in t);
+  }
+  return undefined;
+}
+
+/** GLM's `session.update` for the state. */
+export function glmSessionUpdate(state: GlmSessionState, eventId?: string): string {
+  return JSON.stringify({
+    type: 'session.update',
+    ...(eventId ? { event_id: eventId } : {}),
+    client_timestamp: Date.now(),
+    session: {
+      model: state.model,
+      ...(state.instructions !== undefined ? { instructions: state.instructions } : {}),
+      ...(state.voice !== undefined ? { voice: state.voice } : {}),
+      input_audio_format: 'wav',
+      output_audio_format: 'pcm',
+      turn_detection: { type: state.vad ? 'server_vad' : 'client_vad' },
+      beta_fields: { chat_mode: 'audio', tts_source: 'e2e' },
+      ...(state.tools
+        ? { tools: state.tools.map((t) => ({ type: 'function', name: t.name, description: t.description ?? '', parameters: t.parameters ?? { type: 'object', properties: {} } })) }
+        : {}),
+    },
+  });
+}
+
+/** The GA `session` object a client expects in `session.created/updated`. */
+export function gaSession(state: GlmSessionState, id: unknown): Record<string, unknown> {
+  const pcm = { type: 'audio/pcm', rate: 24_000 };
+  return {
+    type: 'realtime',
+    object: 'realtime.session',
+    id: typeof id === 'string' ? id : `sess_${randomUUID()}`,
+    model: state.model,
+    output_modalities: ['audio'],
+    instructions: state.instructions ?? '',
+    tools: state.tools ?? [],
+    audio: {
+      input: { format: pcm, turn_detection: state.vad ? { type: 'server_vad' } : null },
+      output: { format: pcm, voice: state.voice ?? 'tongtong' },
+    },
+  };
+}
+
+/** A GA `conversation.item.create` item in GLM's beta-style shape. */
+export function glmItem(item: Record<string, unknown>): Record<string, unknown> {
+  if (item.type === 'function_call_output') return { type: 'function_call_output', output: item.output };
+  const content = Array.isArray(item.content) ? (item.content as Record<string, unknown>[]) : [];
+  return {
+    type: item.type,
+    ...(item.role !== undefined ? { role: item.role } : {}),
+    content: content.map((part) => (part.type === 'output_text' ? { type: 'text', text: part.text } : part)),
+  };
+}
+
+/** A GLM error as a GA `error` event. */
+export function gaError(event: Record<string, unknown>): string {
+  const error = (typeof event.error === 'object' && event.error !== null ? event.error : {}) as Record<string, unknown>;
+  return JSON.stringify({
+    type: 'error',
+    event_id: typeof event.event_id === 'string' ? event.event_id : `event_relay_${randomUUID()}`,
+    error: {
+      type: typeof error.type === 'string' ? error.type : 'server_error',
+      code: typeof error.code === 'string' || typeof error.code === 'number' ? String(error.code) : 'provider_error',
+      message: typeof error.message === 'string' ? error.message : 'The provider reported an error.',
+      param: null,
+      event_id: null,
+    },
+  });
+}
