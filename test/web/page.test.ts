@@ -146,7 +146,8 @@ t.test('a stopped service shows as down within seconds, and up again when it ret
   if (!text) throw new Error('the catalogue has no text model');
   await openPicker(page);
   await page.locator(`.picker-panel [data-model="${text.id}"]`).click();
-  await page.locator('.details-title', { hasText: text.label }).waitFor();
+  // Text models open the chat view.
+  await page.locator('.chat .composer-input').waitFor();
 
   await stack.stopService('llm-text');
   const item = serviceItem(page, 'llm-text');
@@ -155,14 +156,15 @@ t.test('a stopped service shows as down within seconds, and up again when it ret
   t.equal(await serviceItem(page, 'session').getAttribute('data-up'), 'true', 'the others stay up');
   // The catalogue loses the text models; the page keeps the user's choice and says why it is unavailable.
   await page.locator('.note-unavailable').waitFor({ timeout: 10_000 });
-  t.match(await page.locator('.details-title').textContent(), text.label, 'the chosen model stays chosen');
-  t.equal(await page.locator('.details [data-service="llm-text"]').getAttribute('data-up'), 'false');
+  t.match(await pickerButton(page).getAttribute('aria-label'), text.label, 'the chosen model stays chosen');
+  t.ok(await page.locator('.composer-send').isDisabled(), 'sending is paused');
   await screenshot(page, 'status-down-en.png');
 
   await stack.startService('llm-text');
   await item.and(page.locator('[data-up="true"]')).waitFor({ timeout: 20_000 });
-  await page.locator('.note-unavailable').waitFor({ state: 'detached', timeout: 10_000 });
+  await page.locator('.note-unavailable').waitFor({ state: 'hidden', timeout: 10_000 });
   t.pass('llm-text reads up again and the model is offered again');
+  t.notOk(await page.locator('.composer-send').isDisabled(), 'sending is possible again');
 });
 
 t.test('a phone-width page keeps the picker and the status readable', async (t) => {
@@ -170,7 +172,7 @@ t.test('a phone-width page keeps the picker and the status readable', async (t) 
   t.teardown(() => phone.close());
   const small = await open(phone);
   t.equal(await small.getAttribute('html', 'lang'), 'zh-CN', 'a Chinese browser gets the Chinese UI');
-  await small.locator('.details-title').waitFor();
+  await small.locator('.chat .composer-input').waitFor();
   await serviceItem(small, 'realtime-relay').and(small.locator('[data-up="true"]')).waitFor({ timeout: 10_000 });
   const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   t.ok(overflow <= 0, 'nothing overflows sideways');

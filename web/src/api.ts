@@ -27,49 +27,86 @@ const parsers = {
 
 const DEFAULT_TIMEOUT_MS = 5_000;
 
-interface GetOptions {
+export interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** A JSON value (sent as application/json) or raw bytes with their own content type. */
+  json?: unknown;
+  body?: Blob;
   timeoutMs?: number;
   /** Statuses besides 2xx whose body is still the expected shape (e.g. 503 from a status probe). */
   alsoAccept?: readonly number[];
+  signal?: AbortSignal;
 }
 
-interface Checker<T> {
+export interface Checker<T> {
   parse(input: unknown): ParseResult<T>;
 }
 
-async function getJson<T>(path: string, parser: Checker<T>, options: GetOptions = {}): Promise<T> {
-  let response: Response;
+/** `fetch` that turns "no connection" and "too slow" into an ApiError the UI can explain. */
+export async function send(path: string, init: RequestInit, timeoutMs: number, signal?: AbortSignal): Promise<Response> {
+  const timeout = AbortSignal.timeout(timeoutMs);
   try {
-    response = await fetch(path, {
-      headers: { accept: 'application/json' },
-      cache: 'no-store',
-      signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
-    });
+    return await fetch(path, { cache: 'no-store', ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
   } catch (error) {
+    if (signal?.aborted) throw error;
     const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
     throw new ApiError(timedOut ? { kind: 'timeout' } : { kind: 'network' });
   }
+}
 
-  let body: unknown;
+/** The gateway's `{error:{code,message}}` of a failed response, or what can be said without one. */
+export async function failureOf(response: Response, body?: unknown): Promise<ApiError> {
+  let parsedBody = body;
+  if (parsedBody === undefined) {
+    try {
+      parsedBody = await response.json();
+    } catch {
+      parsedBody = undefined;
+    }
+  }
+  const error = parsers.error.parse(parsedBody);
+  if (error.ok) {
+    const { code, message, requestId } = error.value.error;
+    return new ApiError({ kind: 'http', status: response.status, code, message, ...(requestId ? { requestId } : {}) });
+  }
+  // A proxy or a gateway that is starting may answer with HTML or nothing at all.
+  return new ApiError({ kind: 'http', status: response.status, code: 'unknown', message: response.statusText || 'error' });
+}
+
+export async function requestJson<T>(path: string, parser: Checker<T>, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  let body: BodyInit | undefined;
+  if (options.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(options.json);
+  } else if (options.body) {
+    headers['content-type'] = options.body.type || 'application/octet-stream';
+    body = options.body;
+  }
+  const response = await send(
+    path,
+    { method: options.method ?? 'GET', headers, ...(body !== undefined ? { body } : {}) },
+    options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    options.signal,
+  );
+
+  let parsedBody: unknown;
   try {
-    body = await response.json();
+    parsedBody = await response.json();
   } catch {
-    body = undefined;
+    parsedBody = undefined;
   }
 
   if (response.ok || options.alsoAccept?.includes(response.status)) {
-    const parsed = parser.parse(body);
+    const parsed = parser.parse(parsedBody);
     if (parsed.ok) return parsed.value;
     if (response.ok) throw new ApiError({ kind: 'invalid', detail: parsed.error });
   }
+  throw await failureOf(response, parsedBody);
+}
 
-  const error = parsers.error.parse(body);
-  if (error.ok) {
-    const { code, message, requestId } = error.value.error;
-    throw new ApiError({ kind: 'http', status: response.status, code, message, ...(requestId ? { requestId } : {}) });
-  }
-  // A proxy or a gateway that is starting may answer with HTML or nothing at all.
-  throw new ApiError({ kind: 'http', status: response.status, code: 'unknown', message: response.statusText || 'error' });
+function getJson<T>(path: string, parser: Checker<T>, options: RequestOptions = {}): Promise<T> {
+  return requestJson(path, parser, options);
 }
 
 export function getModels(): Promise<ModelCatalogue> {

@@ -1,4 +1,5 @@
 import { getModels, getStatus, explainFailure } from './api.js';
+import { chatView } from './chat/view.js';
 import { h } from './dom.js';
 import { applyToDocument, onLangChange, t } from './i18n/index.js';
 import { createLangSwitch } from './i18n/switch.js';
@@ -17,11 +18,11 @@ const STATUS_EVERY_MS = 3_000;
 const MODELS_EVERY_MS = 30_000;
 
 /**
- * The view for a model. Chat (text models) and the realtime view (realtime models) plug in here
- * as they land; until then every model shows its details.
+ * The view for a model: text models chat; realtime models show their details until the realtime
+ * view lands.
  */
-function viewFor(_model: ModelEntry): ViewFactory {
-  return modelDetailsView;
+function viewFor(model: ModelEntry): ViewFactory {
+  return model.kind === 'text' ? chatView : modelDetailsView;
 }
 
 export function startApp(root: HTMLElement): void {
