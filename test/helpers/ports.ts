@@ -22,11 +22,18 @@ export async function waitFor<T>(
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const value = await check();
+      // A check that hangs (a request nobody answers) must not carry the wait past its deadline.
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`a check of ${what} hung`)), Math.max(1, deadline - Date.now()));
+      });
+      const value = await Promise.race([Promise.resolve(check()), late]);
       if (value !== undefined) return value;
     } catch (error) {
       lastError = error;
+    } finally {
+      clearTimeout(timer);
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }

@@ -341,7 +341,8 @@ t.test('an answer whose stream is cut mid-way resumes from its last chunk, witho
     await page.unroute('**/api/turns/**');
   });
 
-  await sendText(page, 'Please keep talking while the line drops');
+  // The simulator answers `[sim:tokens=N]` with exactly N tokens: long enough to cut mid-way.
+  await sendText(page, 'Please keep talking while the line drops [sim:tokens=1500]');
   await page.locator('.msg-assistant[data-state="reconnecting"]').waitFor({ timeout: 20_000 });
   t.ok(cut, 'the stream was cut');
   t.match(await page.locator('.msg-assistant .msg-status').textContent(), 'Reconnecting', 'the page says it is reconnecting');

@@ -15,7 +15,7 @@ t.teardown(() => h.close());
 const say = (text: string) => [{ role: 'user' as const, content: [{ type: 'text' as const, text }] }];
 
 t.test('a streamed answer arrives whole, numbered 1..n without gaps, ending in done with usage', async (t) => {
-  const started = await h.start({ model: 'gpt-4o-mini', mode: 'stateless', messages: say('Hello there'), maxOutputTokens: 120 });
+  const started = await h.start({ model: 'gpt-4o-mini', mode: 'stateless', messages: say('Hello there [sim:tokens=300]'), maxOutputTokens: 120 });
   const chunks = await h.chunks(started.turnId);
   t.same(chunks.map((c) => c.seq), chunks.map((_, i) => i + 1), 'seqs are 1..n');
   t.match(chunks[0], { type: 'start', model: 'gpt-4o-mini', conversationId: started.conversationId });
@@ -25,7 +25,7 @@ t.test('a streamed answer arrives whole, numbered 1..n without gaps, ending in d
 
   const direct = await new OpenAI({ apiKey: 'k', baseURL: `${h.sim.url}/openai/v1` }).chat.completions.create({
     model: 'gpt-4o-mini',
-    messages: [{ role: 'user', content: 'Hello there' }],
+    messages: [{ role: 'user', content: 'Hello there [sim:tokens=300]' }],
     max_completion_tokens: 120,
   });
   t.equal(textOf(chunks), direct.choices[0]?.message.content, 'the deltas concatenate to the provider text');
@@ -76,12 +76,12 @@ t.test('Gemini streams with inline parts, system instruction and usage', async (
     mode: 'stateless',
     messages: [
       { role: 'system', content: [{ type: 'text', text: 'Be brief.' }] },
-      { role: 'user', content: [{ type: 'text', text: 'Describe' }, { type: 'image', attachmentId: id }] },
+      { role: 'user', content: [{ type: 'text', text: 'Describe [sim:tokens=400]' }, { type: 'image', attachmentId: id }] },
     ],
     maxOutputTokens: 200,
   });
   const chunks = await h.chunks(started.turnId);
-  t.match(textOf(chunks), /Simulated answer from gemini-2\.5-flash\. You said: "Describe"[\s\S]*Image 1: png 64x48/);
+  t.match(textOf(chunks), /Simulated answer from gemini-2\.5-flash\. You said: "Describe \[sim:tokens=400\]"[\s\S]*Image 1: png 64x48/);
   t.match(chunks.at(-1), { type: 'done', finishReason: 'length', usage: { outputTokens: 200 } });
   t.match((await h.sim.requests('gemini')).at(-1), { stream: true, authPresent: true });
 });
