@@ -6,6 +6,7 @@ import { AttachmentStore } from './attachment-store.js';
 import type { GatewayConfig } from './config.js';
 import { LiveConnections } from './live-connections.js';
 import { parseAllowedOrigins } from './origin.js';
+import { realtimeRoute } from './realtime/upgrade.js';
 import { attachmentsRoute } from './routes/api/attachments.js';
 import { chatRoute } from './routes/api/chat.js';
 import { conversationsRoute } from './routes/api/conversations.js';
@@ -57,7 +58,10 @@ export async function gatewayApp(app: FastifyInstance, { config, context }: Gate
     },
     { prefix: '/api' },
   );
-  await app.register(wsRoute, { reader, live, allowedOrigins: parseAllowedOrigins(config.ALLOWED_ORIGINS) });
+  const allowedOrigins = parseAllowedOrigins(config.ALLOWED_ORIGINS);
+  await app.register(wsRoute, { reader, live, allowedOrigins });
+  // Realtime sockets are piped to a relay replica: the page's (Origin-checked) and /v1's (API_KEYS).
+  await app.register(realtimeRoute, { nats: context.nats, live, allowedOrigins, apiKeys: config.API_KEYS, timeoutMs });
   await app.register(async (v1) => v1Routes(v1, { ...delivery, store, apiKeys: config.API_KEYS }), { prefix: '/v1' });
 
   if (existsSync(config.WEB_ROOT)) {

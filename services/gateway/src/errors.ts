@@ -27,6 +27,11 @@ export const errors = defineErrors({
   forbidden_origin: { statusCode: 403, message: 'This origin may not open the gateway WebSocket.' },
   unauthorized: { statusCode: 401, message: 'A valid API key is required: send Authorization: Bearer <key>.' },
   loopback_only: { statusCode: 403, message: 'No API_KEYS are configured, so /v1 answers loopback clients only.' },
+  not_realtime_model: { statusCode: 400, message: 'This model is not a realtime model; use the chat API for it.' },
+  not_found: { statusCode: 404, message: 'No WebSocket endpoint here.' },
+
+  // Realtime WebSockets, refused at upgrade before a relay takes them.
+  no_relay: { statusCode: 503, message: 'No realtime relay is taking new sessions right now; try again shortly.' },
 
   // Answered by llm-text and passed on under the same code.
   unknown_model: { statusCode: 404, message: 'No running service offers this model.' },

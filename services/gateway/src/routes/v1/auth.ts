@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
-import type { FastifyRequest } from 'fastify';
 import { errors } from '../../errors.js';
 
 const digest = (key: string) => createHash('sha256').update(key).digest();
@@ -13,12 +13,18 @@ export function isLoopback(address: string | undefined): boolean {
   return address === '::1';
 }
 
+/** What the gate reads of a request: a Fastify request, or a raw upgrade request (`/v1/realtime`). */
+export interface V1Caller {
+  headers: IncomingHttpHeaders;
+  socket: { remoteAddress?: string | undefined };
+}
+
 /**
  * The `/v1` gate. With `API_KEYS` set, a request needs `Authorization: Bearer <one of them>`
  * (compared in constant time, through digests so lengths leak nothing); without, only programs
  * on this machine may call.
  */
-export function v1Auth(apiKeys: string | undefined): (request: FastifyRequest) => Promise<void> {
+export function v1Auth(apiKeys: string | undefined): (request: V1Caller) => Promise<void> {
   const keys = (apiKeys ?? '')
     .split(',')
     .map((k) => k.trim())

@@ -1,0 +1,162 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import t from 'tap';
+import { WebSocket, WebSocketServer } from 'ws';
+import { pipeSockets } from '../src/realtime/pipe.js';
+import { dialRelay, type DialResult } from '../src/realtime/relay-dial.js';
+
+type Teardown = { teardown(fn: () => void): void };
+
+// dialRelay + pipeSockets between a real `ws` client and a real `ws` server standing in for a relay.
+
+const listen = async (server: Server | ReturnType<typeof createTcpServer>) => {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as AddressInfo).port;
+};
+
+/** A relay stand-in: echoes frames, records the upgrade request, refuses with 503 when told to. */
+async function fakeRelay(t: Teardown) {
+  const seen: IncomingMessage[] = [];
+  const sockets = new Set<WebSocket>();
+  let refuse = false;
+  const server = createServer();
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    seen.push(request);
+    if (refuse) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}');
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      sockets.add(ws);
+      ws.on('close', () => sockets.delete(ws));
+      ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+    });
+  });
+  const port = await listen(server);
+  t.teardown(() => {
+    for (const ws of sockets) ws.terminate();
+    server.close();
+  });
+  return {
+    address: `ws://127.0.0.1:${port}`,
+    seen,
+    sockets,
+    refuseNext: (value: boolean) => {
+      refuse = value;
+    },
+  };
+}
+
+/** A gateway stand-in: every upgrade is dialed to `address()` and piped, as the real route does. */
+async function fakeGateway(t: Teardown, address: () => string) {
+  const results: DialResult[] = [];
+  const ends: string[] = [];
+  const server = createServer();
+  server.on('upgrade', async (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const result = await dialRelay({ address: address(), request, clientHead: head, requestId: 'req-1', timeoutMs: 500, signal: new AbortController().signal });
+    results.push(result);
+    if (result.kind === 'upgraded') pipeSockets(socket, result.socket, result.received, (why) => ends.push(why));
+    else {
+      if (result.kind === 'refused') result.socket.destroy();
+      socket.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+    }
+  });
+  const port = await listen(server);
+  t.teardown(() => server.close());
+  return { url: `ws://127.0.0.1:${port}`, results, ends };
+}
+
+const opened = (ws: WebSocket) =>
+  new Promise<void>((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+
+t.test('frames pass both ways; credentials stay at the gateway; the path is the relay’s', async (t) => {
+  const relay = await fakeRelay(t);
+  const gateway = await fakeGateway(t, () => relay.address);
+  const client = new WebSocket(`${gateway.url}/v1/realtime?model=gpt-realtime&conversation_id=abcdefgh1234&other=x`, ['realtime', 'openai-insecure-api-key.sk-secret'], {
+    headers: { authorization: 'Bearer gateway-key', cookie: 'a=b', 'x-request-id': 'client-chosen', 'openai-beta': 'realtime=v1' },
+  });
+  await opened(client);
+  t.equal(client.protocol, 'realtime', 'the relay chose a subprotocol the client offered');
+  const request = relay.seen[0];
+  t.equal(request?.url, '/v1/realtime?model=gpt-realtime&conversation_id=abcdefgh1234', 'only the parameters the relay reads');
+  t.equal(request?.headers.authorization, undefined, 'no Authorization');
+  t.equal(request?.headers.cookie, undefined, 'no Cookie');
+  t.equal(request?.headers['x-request-id'], 'req-1', "the gateway's request id");
+  t.equal(request?.headers['sec-websocket-protocol'], 'realtime', 'the key subprotocol is dropped');
+  t.equal(request?.headers['openai-beta'], 'realtime=v1', 'other headers pass');
+
+  const big = Buffer.alloc(300_000, 7);
+  client.send('{"type":"ping"}');
+  client.send(big);
+  const answers: Buffer[] = [];
+  client.on('message', (data) => answers.push(data as Buffer));
+  await new Promise<void>((resolve) => {
+    const check = setInterval(() => {
+      if (answers.length === 2) resolve(clearInterval(check));
+    }, 10);
+  });
+  t.equal(answers[0]?.toString(), '{"type":"ping"}');
+  t.same(answers[1], big, 'a large binary frame arrives byte for byte');
+  client.close(1000);
+  const [code] = (await once(client, 'close')) as [number];
+  t.equal(code, 1000, 'the close handshake goes through the pipe');
+});
+
+t.test('the relay going away closes the client within a second, and vice versa', async (t) => {
+  const relay = await fakeRelay(t);
+  const gateway = await fakeGateway(t, () => relay.address);
+  const client = new WebSocket(`${gateway.url}/v1/realtime?model=m`);
+  await opened(client);
+  const started = Date.now();
+  for (const ws of relay.sockets) ws.terminate();
+  await once(client, 'close');
+  t.ok(Date.now() - started < 1_000, 'client closed after the relay vanished');
+
+  const second = new WebSocket(`${gateway.url}/v1/realtime?model=m`);
+  await opened(second);
+  const [relaySide] = [...relay.sockets];
+  t.ok(relaySide);
+  const closedAt = Date.now();
+  second.terminate();
+  if (relaySide) await once(relaySide, 'close');
+  t.ok(Date.now() - closedAt < 1_000, 'relay side closed after the client vanished');
+  t.equal(gateway.ends.length, 2, 'each pipe ended once');
+});
+
+t.test('refusals and failures are reported, not thrown', async (t) => {
+  const relay = await fakeRelay(t);
+  const silent = createTcpServer((socket: Socket) => socket.on('error', () => {}));
+  const silentPort = await listen(silent);
+  t.teardown(() => silent.close());
+  const closed = createTcpServer();
+  const closedPort = await listen(closed);
+  closed.close();
+  let address = relay.address;
+  const gateway = await fakeGateway(t, () => address);
+  const attempt = async () => {
+    const ws = new WebSocket(`${gateway.url}/v1/realtime?model=m`);
+    // events.once would reject on the 'error' that precedes the close.
+    await new Promise<void>((resolve) => {
+      ws.on('error', () => {});
+      ws.on('close', () => resolve());
+    });
+    return gateway.results.at(-1);
+  };
+
+  relay.refuseNext(true);
+  t.match(await attempt(), { kind: 'refused', statusCode: 503 });
+  address = `ws://127.0.0.1:${closedPort}`;
+  t.match(await attempt(), { kind: 'failed', reason: 'ECONNREFUSED' });
+  address = `ws://127.0.0.1:${silentPort}`;
+  t.match(await attempt(), { kind: 'failed', reason: /no answer within 500 ms/ });
+  address = 'wss://127.0.0.1:1';
+  t.match(await attempt(), { kind: 'failed', reason: /unsupported scheme/ });
+});
