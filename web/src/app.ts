@@ -6,9 +6,9 @@ import { createLangSwitch } from './i18n/switch.js';
 import { createPicker } from './models/picker.js';
 import { readPref, writePref } from './prefs.js';
 import { type AppState, chosenModel, createStore } from './state.js';
+import { realtimeView } from './realtime/view.js';
 import { every } from './status/poll.js';
 import { createStatusLine } from './status/status-line.js';
-import { modelDetailsView } from './views/model-details.js';
 import { notice } from './views/notice.js';
 import type { View, ViewFactory } from './views/view.js';
 import type { GatewayStatus, ModelEntry } from '@voxgate/protocol';
@@ -17,12 +17,9 @@ const STATUS_EVERY_MS = 3_000;
 /** A safety net: the catalogue is also refreshed when services come and go (see below). */
 const MODELS_EVERY_MS = 30_000;
 
-/**
- * The view for a model: text models chat; realtime models show their details until the realtime
- * view lands.
- */
+/** The view for a model: text models chat; realtime models talk. */
 function viewFor(model: ModelEntry): ViewFactory {
-  return model.kind === 'text' ? chatView : modelDetailsView;
+  return model.kind === 'text' ? chatView : realtimeView;
 }
 
 export function startApp(root: HTMLElement): void {

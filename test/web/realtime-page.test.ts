@@ -1,0 +1,304 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { ModelCatalogue, createParser, type ModelEntry } from '@voxgate/protocol';
+import { startStack } from '../helpers/stack.js';
+
+// Realtime mode as a user meets it: Debian's Chromium with a fake microphone that says a sentence
+// (espeak-ng) and then pauses, so the simulator's energy VAD ends the turn, against the whole
+// stack — gateway → realtime-relay → provider simulator (OpenAI GA realtime WebSocket).
+
+const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+const WEB_DIST = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
+
+function which(name: string): string | undefined {
+  try {
+    return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const executablePath = which('chromium') ?? which('chromium-browser');
+if (!executablePath) throw new Error('Chromium is not installed; on Debian: apt-get install -y chromium');
+if (!existsSync(WEB_DIST)) throw new Error('web/ is not built; run: npm run build -w web');
+mkdirSync(SCREENSHOTS, { recursive: true });
+
+/**
+ * What the fake microphone plays, looped by Chromium: about 1.5 s of speech, then 3 s of silence.
+ * The silence ends the first turn (VAD silence 500 ms) and the model answers; the loop's next
+ * sentence starts while the answer (about 5 s of audio) is still playing: a barge-in.
+ */
+const work = mkdtempSync(join(tmpdir(), 'voxgate-rt-'));
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
+const microphone = join(work, 'microphone.wav');
+const SILENCE_S = 3;
+if (which('espeak-ng') && which('sox')) {
+  const spoken = join(work, 'spoken.wav');
+  execFileSync('espeak-ng', ['-s', '170', '-w', spoken, 'Hello there, how is the weather today?']);
+  execFileSync('sox', [spoken, '-r', '48000', '-c', '1', '-b', '16', microphone, 'pad', '0', String(SILENCE_S)]);
+} else {
+  // Without them (Debian: apt-get install -y espeak-ng sox) a voiced hum in syllables stands in:
+  // the simulator's VAD reads energy, not words.
+  writeFileSync(microphone, syllablesWav(48_000, 1.5, SILENCE_S));
+}
+
+function syllablesWav(rateHz: number, speechS: number, silenceS: number): Buffer {
+  const speech = Math.round(rateHz * speechS);
+  const total = speech + Math.round(rateHz * silenceS);
+  const wav = Buffer.alloc(44 + total * 2);
+  wav.write('RIFF', 0, 'ascii');
+  wav.writeUInt32LE(36 + total * 2, 4);
+  wav.write('WAVEfmt ', 8, 'ascii');
+  wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(1, 20);
+  wav.writeUInt16LE(1, 22);
+  wav.writeUInt32LE(rateHz, 24);
+  wav.writeUInt32LE(rateHz * 2, 28);
+  wav.writeUInt16LE(2, 32);
+  wav.writeUInt16LE(16, 34);
+  wav.write('data', 36, 'ascii');
+  wav.writeUInt32LE(total * 2, 40);
+  for (let i = 0; i < speech; i++) {
+    const time = i / rateHz;
+    const envelope = Math.max(0, Math.sin(Math.PI * 4 * time)) ** 0.5;
+    const voice = Math.sin(2 * Math.PI * 140 * time) + 0.5 * Math.sin(2 * Math.PI * 280 * time) + 0.3 * Math.sin(2 * Math.PI * 700 * time);
+    wav.writeInt16LE(Math.round(envelope * voice * 9_000), 44 + i * 2);
+  }
+  return wav;
+}
+
+const stack = await startStack();
+t.teardown(() => stack.stop());
+const simulatorUrl = stack.simulatorUrl;
+if (!simulatorUrl) throw new Error('these tests need the provider simulator');
+const browser: Browser = await chromium.launch({
+  executablePath,
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-background-networking',
+    '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream',
+    `--use-file-for-fake-audio-capture=${microphone}`,
+    '--autoplay-policy=no-user-gesture-required',
+  ],
+});
+t.teardown(() => browser.close());
+
+const catalogue = createParser(ModelCatalogue).parse(await (await fetch(`${stack.gatewayUrl}/api/models`)).json());
+if (!catalogue.ok) throw new Error(`the gateway's catalogue: ${catalogue.error}`);
+const realtime: ModelEntry | undefined = catalogue.value.models.find((m) => m.kind === 'realtime' && m.provider === 'openai');
+if (!realtime) throw new Error('the catalogue has no OpenAI realtime model');
+
+interface SimSession {
+  id: string;
+  provider: string;
+  model?: string;
+  open: boolean;
+  audioBytesIn: number;
+  audioMsIn: number;
+  clientEvents: number;
+  clientErrors: number;
+  sessionUpdates: unknown[];
+  closeCode?: number;
+}
+
+async function simSessions(): Promise<SimSession[]> {
+  const body = (await (await fetch(`${simulatorUrl}/_sim/realtime?provider=openai`)).json()) as { sessions: SimSession[] };
+  return body.sessions;
+}
+
+async function openSimSession(): Promise<SimSession | undefined> {
+  return (await simSessions()).find((s) => s.open && s.model === realtime?.id);
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+interface Probe {
+  status: string;
+  playedSamples: number;
+  audioBytesSent: number;
+  sent: { type: string; [key: string]: unknown }[];
+  received: Record<string, number>;
+  conversationId: string;
+}
+
+function probe(page: Page): Promise<Probe> {
+  // The page's read-only `window.__voxgate.realtime` (web/src/realtime/test-hook.ts), copied out.
+  return page.evaluate(() => {
+    const hook = (window as unknown as { __voxgate?: { realtime?: Probe } }).__voxgate?.realtime;
+    if (!hook) throw new Error('no realtime view on the page');
+    return {
+      status: hook.status,
+      playedSamples: hook.playedSamples,
+      audioBytesSent: hook.audioBytesSent,
+      sent: hook.sent.map((event) => ({ ...event })),
+      received: { ...hook.received },
+      conversationId: hook.conversationId,
+    };
+  });
+}
+
+const pageErrors: string[] = [];
+const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
+t.teardown(() => context.close());
+const page = await context.newPage();
+page.on('pageerror', (error) => pageErrors.push(error.message));
+await page.goto(stack.gatewayUrl);
+
+const status = page.locator('.rt-status');
+
+t.test('picking a realtime model connects at once, in the realtime look', async (t) => {
+  await page.locator('.picker-button').click();
+  await page.locator(`.picker-panel [data-model="${realtime.id}"]`).click();
+  await status.and(page.locator('[data-status="connected"]')).waitFor({ timeout: 15_000 });
+  t.equal(await status.textContent(), 'Connected', 'the status chip says so');
+  t.equal(await page.getAttribute('html', 'data-theme'), 'realtime', 'the page is orange');
+  t.match(await page.locator('.rt-title').textContent(), realtime.label, 'the model is named');
+
+  const session = await until('the simulator session', openSimSession);
+  const update = session.sessionUpdates.at(0) as { type?: string; audio?: { input?: { transcription?: { model?: string }; turn_detection?: { type?: string } }; output?: { voice?: string } } };
+  t.equal(update.type, 'realtime', 'session.update in the GA shape');
+  t.equal(update.audio?.input?.transcription?.model, 'gpt-4o-mini-transcribe', 'input transcription asked for');
+  t.equal(update.audio?.input?.turn_detection?.type, 'server_vad', 'voice activity by default');
+  t.equal(update.audio?.output?.voice, 'marin', 'the default voice');
+});
+
+t.test('the microphone’s audio reaches the simulator', async (t) => {
+  const session = await until('audio at the simulator', async () => {
+    const open = await openSimSession();
+    return open && open.audioMsIn > 500 ? open : undefined;
+  });
+  t.ok(session.audioBytesIn > 0, `${session.audioBytesIn} bytes (${Math.round(session.audioMsIn)} ms) arrived`);
+  const { audioBytesSent } = await probe(page);
+  t.ok(audioBytesSent >= session.audioBytesIn * 0.5, 'the page counted what it sent');
+  const level = Number(await page.locator('.rt-meter').getAttribute('aria-valuenow'));
+  t.ok(level >= 0 && level <= 100, 'the level meter reports a level');
+});
+
+t.test('the answer is played and both sides are transcribed', async (t) => {
+  const user = page.locator('.rt-user .rt-text:not(.rt-placeholder)').first();
+  await user.waitFor({ timeout: 20_000 });
+  t.match(await user.textContent(), /simulated transcript of [\d.]+ s of speech/, 'the user’s words');
+  const answer = page.locator('.rt-assistant .rt-text:not(.rt-placeholder)').first();
+  await answer.waitFor({ timeout: 20_000 });
+  await until('a few words of the answer', async () => ((await answer.textContent())?.length ?? 0) > 20);
+  t.match(await answer.textContent(), /^Simulated voice answer/, 'the model’s words, as they are spoken');
+  const played = await until('played audio', async () => {
+    const { playedSamples } = await probe(page);
+    return playedSamples > 24_000 * 0.5 ? playedSamples : undefined;
+  });
+  t.ok(played > 12_000, `${played} samples (${Math.round(played / 24)} ms) of the answer were played`);
+});
+
+t.test('speaking over the model stops it and truncates what was not heard', async (t) => {
+  // The looping microphone speaks again while the answer plays.
+  const truncate = await until(
+    'a conversation.item.truncate',
+    async () => (await probe(page)).sent.find((event) => event.type === 'conversation.item.truncate'),
+    30_000,
+  );
+  t.equal(truncate.content_index, 0);
+  t.type(truncate.item_id, 'string');
+  t.ok(typeof truncate.audio_end_ms === 'number' && truncate.audio_end_ms > 0, `audio_end_ms ${String(truncate.audio_end_ms)}`);
+  await until('the simulator’s conversation.item.truncated', async () => ((await probe(page)).received['conversation.item.truncated'] ?? 0) > 0);
+  t.pass('the simulator accepted the truncate');
+  await page.locator(`.rt-assistant[data-item="${String(truncate.item_id)}"][data-state="interrupted"]`).waitFor();
+  t.pass('the answer is marked interrupted');
+  const session = await openSimSession();
+  t.equal(session?.clientErrors, 0, 'the simulator refused none of the page’s events');
+
+  // For the README: both sides on screen while the microphone hears the next sentence.
+  await until('the level meter moving', async () => Number(await page.locator('.rt-meter').getAttribute('aria-valuenow')) > 40, 15_000);
+  await page.screenshot({ path: `${SCREENSHOTS}realtime-en.png`, animations: 'disabled' });
+});
+
+t.test('the same call in Chinese', async (t) => {
+  await page.getByRole('button', { name: '中文' }).click();
+  await status.filter({ hasText: '已连接' }).waitFor();
+  t.equal(await page.locator('.rt-mode-option[data-mode="ptt"]').textContent(), '按住说话');
+  await until('the level meter moving', async () => Number(await page.locator('.rt-meter').getAttribute('aria-valuenow')) > 40, 15_000);
+  await page.screenshot({ path: `${SCREENSHOTS}realtime-zh.png`, animations: 'disabled' });
+  await page.getByRole('button', { name: 'English' }).click();
+  await status.filter({ hasText: 'Connected' }).waitFor();
+});
+
+t.test('a dropped relay reconnects and re-seeds the conversation', async (t) => {
+  const before = await probe(page);
+  t.notOk(before.sent.some((e) => e.type === 'conversation.item.create'), 'the first session needed no seed');
+  // The session after the relay comes back is also cut, by the simulator, to show a second drop.
+  const fault = await fetch(`${simulatorUrl}/_sim/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ provider: 'openai', kind: 'realtime_drop_after_ms', delayMs: 2_500 }),
+  });
+  t.equal(fault.status, 201, 'the simulator queued the drop');
+  await stack.stopService('realtime-relay');
+  await status.and(page.locator('[data-status="reconnecting"]')).waitFor({ timeout: 10_000 });
+  t.pass('the page says it is reconnecting');
+  await stack.startService('realtime-relay');
+
+  const notes = page.locator('.rt-note[data-note="rt.note.reseeded"]');
+  await notes.nth(1).waitFor({ timeout: 40_000 });
+  await status.and(page.locator('[data-status="connected"]')).waitFor({ timeout: 20_000 });
+  t.match(await notes.first().textContent(), /Reconnected\. The conversation so far \(\d+ messages\)/, 'the transcript says so');
+
+  const after = await probe(page);
+  t.equal(after.conversationId, before.conversationId, 'the same conversation id is kept');
+  const seeded = after.sent.filter((e) => e.type === 'conversation.item.create');
+  const contentTypes = new Set(seeded.flatMap((e) => ((e.item as { content?: { type: string }[] }).content ?? []).map((c) => c.type)));
+  t.ok(contentTypes.has('input_text'), 'user turns re-seeded as input_text');
+  t.ok(contentTypes.has('output_text'), 'model turns re-seeded as output_text');
+  const session = await until('a new simulator session', openSimSession);
+  t.ok(session.clientEvents >= 3, 'the new session received the seed');
+  t.equal(session.clientErrors, 0, 'the seed was valid GA');
+});
+
+t.test('push-to-talk: clear on press, commit and response.create on release', async (t) => {
+  const from = (await probe(page)).sent.length;
+  await page.locator('.rt-mode-option[data-mode="ptt"]').click();
+  const ptt = page.locator('.rt-ptt');
+  await ptt.waitFor();
+  const box = await ptt.boundingBox();
+  if (!box) throw new Error('the talk button is not on screen');
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.waitForTimeout(1_200);
+  await page.mouse.up();
+  const sequence = await until('the push-to-talk events', async () => {
+    const types = (await probe(page)).sent.slice(from).map((e) => e.type);
+    return types.includes('response.create') ? types : undefined;
+  });
+  t.ok(sequence.includes('session.update'), 'turn detection was switched off');
+  const clear = sequence.indexOf('input_audio_buffer.clear');
+  const commit = sequence.indexOf('input_audio_buffer.commit');
+  t.ok(clear >= 0 && commit > clear && sequence.indexOf('response.create') > commit, `in order: ${sequence.join(', ')}`);
+  const session = await openSimSession();
+  const last = session?.sessionUpdates.at(-1) as { audio?: { input?: { turn_detection?: unknown } } } | undefined;
+  t.equal(last?.audio?.input?.turn_detection, null, 'turn_detection: null');
+  await page.locator('.rt-mode-option[data-mode="vad"]').click();
+});
+
+t.test('hang up ends the session at the simulator', async (t) => {
+  await page.locator('.rt-hangup[data-action="hangup"]').click();
+  await status.and(page.locator('[data-status="ended"]')).waitFor();
+  await until('the simulator session closed', async () => (await openSimSession()) === undefined);
+  t.pass('no provider session outlives the call');
+});
+
+t.test('the page raised no script errors', async (t) => {
+  t.same(pageErrors, []);
+});

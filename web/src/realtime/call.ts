@@ -1,0 +1,183 @@
+import type { Playback } from './playback.js';
+import { RealtimeSession, type SessionError, type SessionSettings } from './session.js';
+import type { NoteLine, Transcript } from './transcript.js';
+import type { ClientEvent, EventTransport, TransportClose, TransportFactory } from './transport.js';
+
+/**
+ * A call: sessions one after another over whatever transport, until the user hangs up. When a
+ * connection drops it reconnects with backoff and re-seeds the new session with the conversation
+ * so far (there is no session resume in the protocol), and says so in the transcript. Sessions
+ * that end for good reasons (the time limit, idle) are not retried behind the user's back.
+ */
+
+export type CallStatus = 'connecting' | 'connected' | 'reconnecting' | 'error' | 'ended';
+
+export interface CallOptions {
+  transport: TransportFactory;
+  playback: Playback;
+  transcript: Transcript;
+  settings(): SessionSettings;
+  onStatus(status: CallStatus): void;
+  /** Session state the view shows changed (responding, voice lock). */
+  onChange(): void;
+  sent?(event: ClientEvent): void;
+  received?(type: string): void;
+}
+
+/** Waits before reconnect attempt n (1-based): 0.5, 1, 2, 4, 8, 8 s, with a little jitter. */
+export function backoffMs(attempt: number): number {
+  const base = Math.min(8_000, 500 * 2 ** (attempt - 1));
+  return Math.round(base * (0.85 + Math.random() * 0.3));
+}
+const MAX_ATTEMPTS = 6;
+
+/** GA error codes after which the session is over and the relay closes it. */
+const ENDING_CODES: Record<string, 'rt.note.sessionLimit' | 'rt.note.idle'> = {
+  session_expired: 'rt.note.sessionLimit',
+  idle_timeout: 'rt.note.idle',
+};
+/** Codes the close itself explains; no separate error line for them. */
+const CLOSING_CODES = new Set(['session_expired', 'idle_timeout', 'relay_shutting_down', 'client_too_slow', 'provider_unavailable']);
+
+export class Call {
+  readonly #options: CallOptions;
+  #status: CallStatus = 'connecting';
+  #session: RealtimeSession | undefined;
+  #transport: EventTransport | undefined;
+  #attempt = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #everConnected = false;
+  /** The "reconnecting…" line of the outage in progress, retired when it is over. */
+  #outage: NoteLine | undefined;
+  #closingError: SessionError | undefined;
+
+  constructor(options: CallOptions) {
+    this.#options = options;
+  }
+
+  get status(): CallStatus {
+    return this.#status;
+  }
+
+  get session(): RealtimeSession | undefined {
+    return this.#session;
+  }
+
+  start(): void {
+    this.#connect();
+  }
+
+  /** Ends the call on purpose: no reconnect. */
+  hangUp(): void {
+    this.#stop();
+    this.#setStatus('ended');
+  }
+
+  /** A new session now (after an ending, a failure, or for a new voice), re-seeded with the conversation. */
+  restart(): void {
+    this.#stop();
+    this.#attempt = 0;
+    this.#connect();
+  }
+
+  #stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const transport = this.#transport;
+    this.#transport = undefined;
+    this.#session = undefined;
+    transport?.close();
+    void this.#options.playback.stop();
+  }
+
+  #setStatus(status: CallStatus): void {
+    if (status === this.#status) return;
+    this.#status = status;
+    this.#options.onStatus(status);
+  }
+
+  #connect(): void {
+    const { transcript } = this.#options;
+    this.#setStatus(this.#everConnected || this.#attempt > 0 ? 'reconnecting' : 'connecting');
+    this.#closingError = undefined;
+    const seed = this.#everConnected ? transcript.seedEvents() : [];
+    const session: RealtimeSession = new RealtimeSession({
+      playback: this.#options.playback,
+      transcript,
+      settings: this.#options.settings(),
+      seed,
+      hooks: {
+        ready: () => {
+          if (this.#session !== session) return;
+          const again = this.#everConnected;
+          this.#everConnected = true;
+          this.#attempt = 0;
+          if (this.#outage) transcript.retire(this.#outage);
+          this.#outage = undefined;
+          if (again) transcript.note(session.seeded > 0 ? 'rt.note.reseeded' : 'rt.note.reconnected', { vars: { count: session.seeded } });
+          this.#setStatus('connected');
+        },
+        error: (error) => {
+          if (this.#session !== session) return;
+          if (error.code !== null && CLOSING_CODES.has(error.code)) {
+            this.#closingError = error;
+            return;
+          }
+          if (error.code === 'cannot_update_voice') return;
+          if (error.code === 'input_audio_buffer_commit_empty') transcript.note('rt.note.tooShort');
+          else transcript.note('rt.note.providerError', { tone: 'error', vars: { code: error.code ?? error.type, message: error.message } });
+        },
+        changed: () => {
+          if (this.#session === session) this.#options.onChange();
+        },
+      },
+      ...(this.#options.sent ? { sent: this.#options.sent } : {}),
+      ...(this.#options.received ? { received: this.#options.received } : {}),
+    });
+    this.#session = session;
+    const transport = this.#options.transport(session.handlers((close) => this.#closed(session, close)));
+    // The factory may already have failed synchronously and reported the close.
+    if (this.#session === session) {
+      this.#transport = transport;
+      session.attach(transport);
+    }
+  }
+
+  #closed(session: RealtimeSession, close: TransportClose): void {
+    if (this.#session !== session) return;
+    this.#session = undefined;
+    this.#transport = undefined;
+    void this.#options.playback.stop();
+    const { transcript } = this.#options;
+    const ending = this.#closingError?.code ? ENDING_CODES[this.#closingError.code] : undefined;
+    if (ending) {
+      transcript.note(ending, { action: { label: 'rt.action.newSession', run: () => this.restart() } });
+      this.#setStatus('ended');
+      return;
+    }
+    this.#attempt++;
+    if (this.#attempt > MAX_ATTEMPTS) {
+      if (this.#outage) transcript.retire(this.#outage);
+      this.#outage = undefined;
+      transcript.note(this.#everConnected ? 'rt.note.gaveUp' : 'rt.note.cannotConnect', {
+        tone: 'error',
+        action: { label: 'rt.action.retry', run: () => this.restart() },
+      });
+      this.#setStatus('error');
+      return;
+    }
+    const reason = this.#closingError;
+    if (this.#outage === undefined) {
+      if (reason?.code === 'provider_unavailable') this.#outage = transcript.note('rt.note.providerDown', { tone: 'error', vars: { message: reason.message } });
+      else if (reason?.code === 'relay_shutting_down') this.#outage = transcript.note('rt.note.relayRestarting');
+      else if (reason?.code === 'client_too_slow') this.#outage = transcript.note('rt.note.tooSlow');
+      else if (!close.opened && !this.#everConnected) this.#outage = transcript.note('rt.note.connectRetry');
+      else this.#outage = transcript.note('rt.note.lost', { vars: { code: close.code } });
+    }
+    this.#setStatus('reconnecting');
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#connect();
+    }, backoffMs(this.#attempt));
+  }
+}

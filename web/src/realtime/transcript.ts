@@ -1,0 +1,128 @@
+import type { MessageKey, Vars } from '../i18n/index.js';
+import type { ClientEvent } from './transport.js';
+
+/**
+ * The conversation as the page shows it, kept across connections: what each side said (live
+ * transcripts) and the page's own notes (reconnecting, errors). A new session after a dropped
+ * connection is re-seeded from it.
+ */
+
+export type SpeechState =
+  /** The user is speaking; no words yet. */
+  | 'listening'
+  /** Speech ended; the transcript is on its way. */
+  | 'transcribing'
+  /** The model is answering. */
+  | 'speaking'
+  | 'done'
+  /** The user spoke over the model: what is shown went further than what was heard. */
+  | 'interrupted'
+  | 'failed';
+
+export interface SpeechLine {
+  readonly kind: 'speech';
+  readonly key: number;
+  readonly role: 'user' | 'assistant';
+  /** The item id in the session that produced it (ids do not survive a reconnect). */
+  itemId: string;
+  text: string;
+  state: SpeechState;
+}
+
+export interface NoteAction {
+  label: MessageKey;
+  run(): void;
+}
+
+export interface NoteLine {
+  readonly kind: 'note';
+  readonly key: number;
+  message: MessageKey;
+  vars: Vars | undefined;
+  tone: 'info' | 'error';
+  action: NoteAction | undefined;
+}
+
+export type Line = SpeechLine | NoteLine;
+
+export class Transcript {
+  readonly #lines: Line[] = [];
+  readonly #listeners = new Set<(line: Line | undefined) => void>();
+  #nextKey = 1;
+
+  get lines(): readonly Line[] {
+    return this.#lines;
+  }
+
+  /** `line` changed or was added; `undefined`: the whole transcript changed (cleared). */
+  subscribe(listener: (line: Line | undefined) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  speech(role: 'user' | 'assistant', itemId: string, state: SpeechState): SpeechLine {
+    const found = this.find(itemId);
+    if (found) return found;
+    const line: SpeechLine = { kind: 'speech', key: this.#nextKey++, role, itemId, text: '', state };
+    this.#lines.push(line);
+    this.#emit(line);
+    return line;
+  }
+
+  find(itemId: string): SpeechLine | undefined {
+    for (let i = this.#lines.length - 1; i >= 0; i--) {
+      const line = this.#lines[i];
+      if (line?.kind === 'speech' && line.itemId === itemId) return line;
+    }
+    return undefined;
+  }
+
+  update(line: SpeechLine, patch: Partial<Pick<SpeechLine, 'text' | 'state'>>): void {
+    if (patch.text !== undefined) line.text = patch.text;
+    if (patch.state !== undefined) line.state = patch.state;
+    this.#emit(line);
+  }
+
+  note(message: MessageKey, options: { vars?: Vars; tone?: 'info' | 'error'; action?: NoteAction } = {}): NoteLine {
+    const line: NoteLine = { kind: 'note', key: this.#nextKey++, message, vars: options.vars, tone: options.tone ?? 'info', action: options.action };
+    this.#lines.push(line);
+    this.#emit(line);
+    return line;
+  }
+
+  /** Takes a note's button away once it has done its job (or can no longer). */
+  retire(line: NoteLine): void {
+    if (line.action === undefined) return;
+    line.action = undefined;
+    this.#emit(line);
+  }
+
+  clear(): void {
+    this.#lines.length = 0;
+    this.#emit(undefined);
+  }
+
+  /** Lines the user and model actually said, with words: what a new session needs to go on. */
+  spoken(): SpeechLine[] {
+    return this.#lines.filter((line): line is SpeechLine => line.kind === 'speech' && line.text.trim() !== '');
+  }
+
+  /**
+   * The conversation so far as GA `conversation.item.create` events: user turns as `input_text`,
+   * the model's as `output_text` (GA's assistant text type; `text` was beta's).
+   */
+  seedEvents(): ClientEvent[] {
+    return this.spoken().map((line) => ({
+      type: 'conversation.item.create',
+      item: {
+        type: 'message',
+        role: line.role,
+        content: [line.role === 'user' ? { type: 'input_text', text: line.text } : { type: 'output_text', text: line.text }],
+      },
+    }));
+  }
+
+  #emit(line: Line | undefined): void {
+    for (const listener of this.#listeners) listener(line);
+  }
+}
