@@ -16,7 +16,10 @@ export const RelayConfig = Type.Object({
   RELAY_MAX_SESSIONS: Type.Integer({ minimum: 1, maximum: 100_000, default: 500 }),
   /** Longest a session may last; the client gets a `session_expired` error event, then a 1001 close. */
   RELAY_MAX_SESSION_MS: Type.Integer({ minimum: 1_000, maximum: 24 * 3_600_000, default: 30 * 60_000 }),
-  /** A session with no frame from either side for this long is closed (1000, `idle_timeout` event). */
+  /**
+   * A session with no event from the client and none toward it for this long is closed (1000,
+   * `idle_timeout` event). Provider keep-alives the relay absorbs (GLM heartbeats) do not count.
+   */
   RELAY_IDLE_TIMEOUT_MS: Type.Integer({ minimum: 1_000, maximum: 24 * 3_600_000, default: 5 * 60_000 }),
   /** How long the provider may take to accept the WebSocket (proxy tunnel and TLS included). */
   RELAY_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),

@@ -14,8 +14,10 @@ import type { RealtimeErrorEvent } from '@voxgate/protocol';
  * | `invalid_event` | error event | continues |
  * | `invalid_audio` | error event | continues |
  * | `unsupported_event` | error event (an event the provider has no equivalent for) | continues |
+ * | `unsupported_session_option` | error event (a `session.update` option the provider cannot honour, e.g. G.711 with GLM) | continues |
  * | `provider_not_ready` | error event (frames queued before the provider answered overflowed) | continues |
- * | `provider_unavailable` | error event, then close 1011 | ends |
+ * | `provider_unavailable` | error event, then close 1011: the provider could not be reached or refused the upgrade (its HTTP status, message and `Retry-After` in the message; `type` `rate_limit_error` for 429) | ends |
+ * | `provider_disconnected` | error event, then close 1011: the provider connection dropped without a close frame (1006) or with a code that is not the provider's own ending | ends |
  * | `provider_error` | error event mapped from a translated provider's error | continues |
  * | `session_expired` | error event, then close 1001 | ends |
  * | `idle_timeout` | error event, then close 1000 | ends |
@@ -33,8 +35,10 @@ export type RelayErrorCode =
   | 'invalid_event'
   | 'invalid_audio'
   | 'unsupported_event'
+  | 'unsupported_session_option'
   | 'provider_not_ready'
   | 'provider_unavailable'
+  | 'provider_disconnected'
   | 'provider_error'
   | 'session_expired'
   | 'idle_timeout'

@@ -32,22 +32,44 @@ function plainString(buf: Buffer, start: number, end: number): { value: string; 
 }
 
 /**
- * The `type` of a JSON object frame if it appears, unescaped, within the first bytes, and the
- * frame looks like one object (`{` … `}`); `undefined` means "parse it to find out".
+ * Where the top-level `type` value of a JSON object frame lies, if it appears unescaped within the
+ * first bytes and the frame looks like one object (`{` … `}`); `undefined` means "parse it to find
+ * out". Only keys of the outer object count: a nested `{"item":{"type":"message"}}` seen first is
+ * skipped, and so is a `"type"` inside a string.
  */
-export function peekType(frame: Buffer): string | undefined {
+function locateType(frame: Buffer): { value: string; start: number; end: number } | undefined {
   const start = skipSpaces(frame, 0, frame.length);
   if (frame[start] !== 0x7b) return undefined;
   let last = frame.length - 1;
   while (last > start && (frame[last] === 0x20 || frame[last] === 0x0a || frame[last] === 0x0d || frame[last] === 0x09)) last--;
   if (frame[last] !== 0x7d) return undefined;
   const limit = Math.min(frame.length, PEEK_BYTES);
-  const at = frame.subarray(0, limit).indexOf(TYPE_KEY);
-  if (at < 0) return undefined;
-  let i = skipSpaces(frame, at + TYPE_KEY.length, limit);
-  if (frame[i] !== 0x3a) return undefined;
-  i = skipSpaces(frame, i + 1, limit);
-  return plainString(frame, i, limit)?.value;
+  let depth = 0;
+  for (let i = start; i < limit; i++) {
+    const c = frame[i];
+    if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) depth--;
+    else if (c === QUOTE) {
+      // Skip the whole string (escapes included); at depth 1 it may be the key `type`.
+      const open = i;
+      let j = i + 1;
+      while (j < limit && frame[j] !== QUOTE) j += frame[j] === BACKSLASH ? 2 : 1;
+      if (j >= limit) return undefined;
+      i = j;
+      if (depth !== 1 || j - open !== TYPE_KEY.length - 1 || frame.compare(TYPE_KEY, 0, TYPE_KEY.length, open, j + 1) !== 0) continue;
+      const colon = skipSpaces(frame, j + 1, limit);
+      if (frame[colon] !== 0x3a) continue;
+      const at = skipSpaces(frame, colon + 1, limit);
+      const found = plainString(frame, at, limit);
+      return found ? { value: found.value, start: at, end: found.endIndex + 1 } : undefined;
+    }
+  }
+  return undefined;
+}
+
+/** The top-level `type` of a JSON object frame, read without parsing; `undefined`: parse it to find out. */
+export function peekType(frame: Buffer): string | undefined {
+  return locateType(frame)?.value;
 }
 
 /** Where the string value of `"<key>":` starts and ends (exclusive), searching the whole frame. */
@@ -109,11 +131,10 @@ export function parseObject(frame: Buffer): Record<string, unknown> | undefined 
 
 /**
  * The frame with its top-level `type` value replaced, by splicing bytes (for renaming audio deltas
- * without parsing them). `undefined` when the type is not where `peekType` finds it.
+ * without parsing them). `undefined` when the type is not `from` where `peekType` finds it.
  */
 export function withType(frame: Buffer, from: string, to: string): Buffer | undefined {
-  const needle = Buffer.from(`"${from}"`);
-  const at = frame.subarray(0, Math.min(frame.length, PEEK_BYTES + needle.length)).indexOf(needle);
-  if (at < 0) return undefined;
-  return Buffer.concat([frame.subarray(0, at), Buffer.from(`"${to}"`), frame.subarray(at + needle.length)]);
+  const found = locateType(frame);
+  if (found?.value !== from) return undefined;
+  return Buffer.concat([frame.subarray(0, found.start), Buffer.from(`"${to}"`), frame.subarray(found.end)]);
 }

@@ -25,13 +25,22 @@ export function bypassed(target: URL, noProxy: string | undefined): boolean {
     const entry = raw.trim().toLowerCase();
     if (!entry) continue;
     if (entry === '*') return true;
-    const match = /^(.*?)(?::(\d+))?$/.exec(entry.replace(/^\[|\](?=:|$)/g, ''));
-    const pattern = (match?.[1] ?? entry).replace(/^\*?\./, '.');
-    const entryPort = match?.[2];
+    const { host: entryHost, port: entryPort } = splitHostPort(entry);
+    const pattern = entryHost.replace(/^\*?\./, '.');
     if (entryPort && entryPort !== port) continue;
     if (pattern.startsWith('.') ? host.endsWith(pattern) || host === pattern.slice(1) : host === pattern) return true;
   }
   return false;
+}
+
+/** A NO_PROXY entry as host and optional port: `host:port`, `[v6]:port`, or a bare IPv6 address (no port). */
+function splitHostPort(entry: string): { host: string; port: string | undefined } {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
+  if (bracketed) return { host: bracketed[1] as string, port: bracketed[2] };
+  // `::1` or `fe80::1`: the colons belong to the address, so it carries no port.
+  if (entry.indexOf(':') !== entry.lastIndexOf(':')) return { host: entry, port: undefined };
+  const match = /^(.*?)(?::(\d+))?$/.exec(entry);
+  return { host: match?.[1] ?? entry, port: match?.[2] };
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import type { FastifyBaseLogger } from 'fastify';
 import type { RealtimeCloseReason } from '@voxgate/protocol';
@@ -40,6 +41,8 @@ const SLOW_CLIENT_GRACE_MS = 2_000;
 const CLOSE_DEADLINE_MS = 1_000;
 /** A slow client's close frame waits behind its backlog; it gets longer to drain it. */
 const SLOW_CLOSE_DEADLINE_MS = 5_000;
+/** Bytes of a provider's HTTP refusal body read for its message. */
+const REFUSAL_BODY_MAX_BYTES = 4_096;
 /** Provider frames not yet written past which the provider counts as stalled. */
 const PROVIDER_BUFFER_MAX_BYTES = 4 * 1024 * 1024;
 
@@ -97,6 +100,7 @@ export class RealtimeSession {
     this.#upstream.on('open', () => this.#upstreamOpened());
     this.#upstream.on('message', (data: Buffer, isBinary: boolean) => this.#fromProvider(data, isBinary));
     this.#upstream.on('error', (err: Error) => this.#upstreamFailed(err));
+    this.#upstream.on('unexpected-response', (request: ClientRequest, response: IncomingMessage) => this.#upstreamRefused(request, response));
     this.#upstream.on('close', (code: number) => this.#upstreamClosed(code));
 
     this.#timers.push(
@@ -174,7 +178,7 @@ export class RealtimeSession {
 
   #fromProvider(data: Buffer, isBinary: boolean): void {
     if (this.#ended) return;
-    this.#lastActivityAt = Date.now();
+    // Activity is what reaches the client (see #toClient): GLM's heartbeats alone keep no session alive.
     if (isBinary) {
       this.#log.warn({ bytes: data.length }, 'provider sent a binary frame; dropped');
       return;
@@ -204,6 +208,7 @@ export class RealtimeSession {
   #toClient(data: Buffer | string, audio: boolean): void {
     const client = this.#client;
     if (client.readyState !== WebSocket.OPEN) return;
+    this.#lastActivityAt = Date.now();
     if (client.bufferedAmount > this.#limits.clientBufferMaxBytes) {
       this.#overLimitSince ??= Date.now();
       if (Date.now() - this.#overLimitSince > SLOW_CLIENT_GRACE_MS) {
@@ -260,10 +265,60 @@ export class RealtimeSession {
     this.end('provider_unreachable', 1011, errorEvent('provider_unavailable', message, { type: 'server_error' }));
   }
 
+  /**
+   * The provider answered the upgrade with HTTP instead of a socket (429, 503, 401…). The client
+   * learns the status, the provider's own message and when to retry, which the bare `ws` error
+   * ("Unexpected server response") would hide.
+   */
+  #upstreamRefused(request: ClientRequest, response: IncomingMessage): void {
+    const status = response.statusCode ?? 0;
+    const retryAfter = Number(response.headers['retry-after']);
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    const finish = () => {
+      if (this.#ended) return;
+      request.destroy();
+      const said = providerMessage(Buffer.concat(chunks).toString('utf8'));
+      this.#log.warn({ status }, 'provider refused the realtime upgrade');
+      const retry = Number.isFinite(retryAfter) && retryAfter >= 0 ? `, retry after ${retryAfter} s` : '';
+      const message = `The provider refused the connection (HTTP ${status}${retry})${said ? `: ${said}` : '.'}`;
+      this.end('provider_unreachable', 1011, errorEvent('provider_unavailable', message, { type: status === 429 ? 'rate_limit_error' : 'server_error' }));
+    };
+    response.on('data', (chunk: Buffer) => {
+      // Only the start of an error body is of use; a huge one is not read into memory.
+      if (bytes < REFUSAL_BODY_MAX_BYTES) chunks.push(chunk);
+      bytes += chunk.length;
+      if (bytes >= REFUSAL_BODY_MAX_BYTES) finish();
+    });
+    response.once('end', finish);
+    response.once('error', finish);
+    setTimeout(finish, CLOSE_DEADLINE_MS).unref();
+  }
+
   #upstreamClosed(code: number): void {
     if (this.#ended) return;
-    // A provider's own ending (1000, 1001, its 4xxx codes) is passed on; anything else is our failure.
-    const forwardable = code === 1000 || code === 1001 || (code >= 4000 && code < 5000);
-    this.end('provider_closed', forwardable ? code : 1011);
+    // A provider's own ending (1000, 1001, its 4xxx codes) is passed on; it sent its own error event first if it had one.
+    if (code === 1000 || code === 1001 || (code >= 4000 && code < 5000)) {
+      this.end('provider_closed', code);
+      return;
+    }
+    // Anything else (1006: the connection vanished without a close frame) is a failure the client must hear about.
+    this.#log.warn({ providerCloseCode: code }, 'provider connection lost');
+    this.end(
+      'provider_closed',
+      1011,
+      errorEvent('provider_disconnected', `The connection to the provider was lost (close code ${code}); start a new session to continue.`, { type: 'server_error' }),
+    );
+  }
+}
+
+/** The `error.message` of a provider's JSON error body (OpenAI and Zhipu both use that shape), cut short. */
+function providerMessage(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { error?: { message?: unknown } };
+    const message = parsed.error?.message;
+    return typeof message === 'string' && message.trim() ? message.trim().slice(0, 300) : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -7,7 +7,7 @@ import type { RealtimeFunctionTool, RealtimeSessionConfig } from '@voxgate/proto
  * Client → GLM
  * | GA client event | GLM | notes |
  * |---|---|---|
- * | `session.update{session}` | `session.update{session}` | `model` always set (GLM picks the model there); `audio.output.voice` → `voice`; `audio.input.turn_detection` `server_vad`/`semantic_vad` → `{type:'server_vad'}`, `null` → `{type:'client_vad'}`, always sent (GLM wants it with every `tools` change); GA flat tools → GLM flat tools (`type,name,description,parameters` only); `input_audio_format:'wav'`, `output_audio_format:'pcm'`, `beta_fields:{chat_mode:'audio', tts_source:'e2e'}`; `audio/pcmu`/`audio/pcma` refused (`unsupported_audio_format`) |
+ * | `session.update{session}` | `session.update{session}` | `model` always set (GLM picks the model there); `audio.output.voice` → `voice`; `audio.input.turn_detection` `server_vad`/`semantic_vad` → `{type:'server_vad'}`, `null` → `{type:'client_vad'}`, always sent (GLM wants it with every `tools` change); GA flat tools → GLM flat tools (`type,name,description,parameters` only); `input_audio_format:'wav'`, `output_audio_format:'pcm'`, `beta_fields:{chat_mode:'audio', tts_source:'e2e'}`; `audio.input.transcription` only echoed (GLM always transcribes the user); `audio/pcmu`/`audio/pcma` and text-only `output_modalities` refused (`unsupported_session_option`) |
  * | `input_audio_buffer.append{audio}` | `input_audio_buffer.append{audio}` | PCM16 24 kHz → resampled to 16 kHz → one WAV file per append |
  * | `input_audio_buffer.commit` / `.clear` | same | |
  * | `conversation.item.create` | same | content `input_text` kept, assistant `output_text` → `text`, `function_call_output` → `{type, output}` (GLM has no `call_id`) |
@@ -18,16 +18,21 @@ import type { RealtimeFunctionTool, RealtimeSessionConfig } from '@voxgate/proto
  * GLM → client
  * | GLM server event | GA | notes |
  * |---|---|---|
- * | `session.created` / `session.updated` | same | `session` rebuilt in GA shape from what the client configured |
- * | `conversation.item.created` | `conversation.item.added` + `conversation.item.done` | |
- * | `response.audio.delta` / `.done` | `response.output_audio.delta` / `.done` | audio is PCM16 24 kHz already (`GLM_OUTPUT_SAMPLE_RATE`); renamed without parsing the frame |
- * | `response.audio_transcript.delta` / `.done` | `response.output_audio_transcript.delta` / `.done` | |
- * | `response.text.delta` / `.done` | `response.output_text.delta` / `.done` | |
+ * | `session.created` / `session.updated` | same | `session` rebuilt in GA shape from what the client configured; the `session.updated` answering the relay's own opening update is absorbed (GA sends one only when the client asked) |
+ * | `conversation.item.created` | `conversation.item.added` + `conversation.item.done` | an assistant item during an answer: its id becomes the answer's item, `done` waits for the answer's end |
+ * | `response.created` | same | |
+ * | (first content event of an answer) | `response.output_item.added` + `conversation.item.added` | GLM names no assistant item; the relay makes one (`item_…`) so clients can play and truncate by `item_id` |
+ * | `response.audio.delta` / `.done` | `response.output_audio.delta` / `.done` | `item_id` added; audio is PCM16 24 kHz already (`GLM_OUTPUT_SAMPLE_RATE`): renamed and `item_id` spliced in without parsing the frame |
+ * | `response.audio_transcript.delta` / `.done` | `response.output_audio_transcript.delta` / `.done` | `item_id` added |
+ * | `response.text.delta` / `.done` | `response.output_text.delta` / `.done` | `item_id` added |
+ * | `response.done` | `response.output_item.done` + `conversation.item.done` (status `completed`/`incomplete`, the transcript), then `response.done` | usage read for the NATS usage event (GLM's docs say it is 0 for now) |
  * | `response.function_call_arguments.done` | same | `call_id` made up when GLM sends none |
  * | `error{error}` | `error{error:{type,code,message,param:null,event_id:null}}` | `code` defaults to `provider_error` |
  * | `heartbeat` | — | absorbed |
  * | `response.function_call.simple_browser` | — | dropped (video-mode built-in search) |
- * | `conversation.created`, `input_audio_buffer.*`, `conversation.item.input_audio_transcription.*`, `response.created`, `response.done` | same | |
+ * | `input_audio_buffer.speech_started` / `.speech_stopped` | same | `item_id` added (GLM sends none): made at `speech_started` |
+ * | `input_audio_buffer.committed`, `conversation.item.created` (user), `conversation.item.input_audio_transcription.*` | same | GLM's item id of that utterance renamed to the one announced at `speech_started` |
+ * | `conversation.created`, other `input_audio_buffer.*` | same | |
  */
 
 /** GLM's default input: WAV at 16 kHz. */
@@ -59,6 +64,8 @@ export interface GlmSessionState {
   /** GA turn detection: server VAD unless the client turned it off. */
   vad: boolean;
   tools?: RealtimeFunctionTool[];
+  /** GA `audio.input.transcription`, echoed back; GLM transcribes the user's speech either way. */
+  transcription?: Record<string, unknown> | null;
 }
 
 /** Merges a GA `session.update` into the state; returns an error message for what GLM cannot do. */
@@ -74,6 +81,7 @@ export function mergeSession(state: GlmSessionState, session: RealtimeSessionCon
   if (session.instructions !== undefined) state.instructions = session.instructions;
   if (output?.voice !== undefined) state.voice = output.voice;
   if (input && 'turn_detection' in input && input.turn_detection !== undefined) state.vad = input.turn_detection !== null;
+  if (input?.transcription !== undefined) state.transcription = input.transcription as Record<string, unknown> | null;
   if (session.tools !== undefined) {
     state.tools = session.tools.filter((t): t is RealtimeFunctionTool => t.type === 'function' && 'name' in t);
   }
@@ -113,7 +121,7 @@ export function gaSession(state: GlmSessionState, id: unknown): Record<string, u
     instructions: state.instructions ?? '',
     tools: state.tools ?? [],
     audio: {
-      input: { format: pcm, turn_detection: state.vad ? { type: 'server_vad' } : null },
+      input: { format: pcm, transcription: state.transcription ?? null, turn_detection: state.vad ? { type: 'server_vad' } : null },
       output: { format: pcm, voice: state.voice ?? 'tongtong' },
     },
   };

@@ -21,6 +21,17 @@ import {
   type GlmSessionState,
 } from './mapping.js';
 
+/** GLM events about a user utterance whose item id the relay renames to the one it announced. */
+const USER_ITEM_EVENTS = new Set([
+  'input_audio_buffer.committed',
+  'conversation.item.created',
+  'conversation.item.input_audio_transcription.delta',
+  'conversation.item.input_audio_transcription.completed',
+  'conversation.item.input_audio_transcription.failed',
+]);
+/** Committed utterances whose transcript is still awaited, at most. */
+const USER_ITEM_IDS_KEPT = 32;
+
 /** GA clients send PCM16 at 24 kHz. */
 const CLIENT_SAMPLE_RATE = 24_000;
 
@@ -34,6 +45,12 @@ export class GlmTranslator implements ProviderAdapter {
   readonly #state: GlmSessionState;
   readonly #input = new PcmResampler(CLIENT_SAMPLE_RATE, GLM_INPUT_SAMPLE_RATE);
   #carry: Buffer | undefined;
+  /**
+   * GLM answers the relay's own opening `session.update` with a `session.updated` the client never
+   * asked for (GA sends one only in reply to the client's update), and which would describe the
+   * session before the client's first update. The first reply after opening is that answer.
+   */
+  #ownUpdatePending = false;
 
   constructor(
     model: string,
@@ -45,6 +62,7 @@ export class GlmTranslator implements ProviderAdapter {
   opened(port: SessionPort): void {
     // GLM chooses the model from `session.update`, and defaults to client VAD where GA defaults to server VAD.
     port.toProvider(glmSessionUpdate(this.#state));
+    this.#ownUpdatePending = true;
   }
 
   fromClient(frame: Buffer, port: SessionPort): void {
@@ -93,10 +111,13 @@ export class GlmTranslator implements ProviderAdapter {
 
   fromProvider(frame: Buffer, port: SessionPort): void {
     const peeked = peekType(frame);
-    if (peeked === 'response.audio.delta' && GLM_OUTPUT_SAMPLE_RATE === CLIENT_SAMPLE_RATE) {
+    const itemId = this.#reply?.itemId;
+    if (peeked === 'response.audio.delta' && itemId !== undefined && GLM_OUTPUT_SAMPLE_RATE === CLIENT_SAMPLE_RATE) {
       const renamed = withType(frame, peeked, 'response.output_audio.delta');
       if (renamed) {
-        port.toClient(renamed, true);
+        // GLM's deltas name no item; GA clients play and truncate by `item_id`. Spliced in after `{`.
+        const open = renamed.indexOf(0x7b);
+        port.toClient(Buffer.concat([renamed.subarray(0, open + 1), Buffer.from(`"item_id":"${itemId}",`), renamed.subarray(open + 1)]), true);
         return;
       }
     }
@@ -117,26 +138,118 @@ export class GlmTranslator implements ProviderAdapter {
   #toGa(event: Record<string, unknown>): (Record<string, unknown> | string)[] {
     const type = event.type as string;
     if (ABSORBED_SERVER_EVENTS.has(type)) return [];
-    if (type === 'error') return [gaError(event)];
+    if (type === 'error') {
+      // A refused opening update (e.g. the model) is the client's business: it is passed on.
+      this.#ownUpdatePending = false;
+      return [gaError(event)];
+    }
+    if (type === 'session.updated' && this.#ownUpdatePending) {
+      this.#ownUpdatePending = false;
+      return [];
+    }
     if (type === 'session.created' || type === 'session.updated') {
       const session = event.session as { id?: unknown } | undefined;
       return [{ type, event_id: event.event_id ?? `event_relay_${randomUUID()}`, session: gaSession(this.#state, session?.id) }];
     }
+    if (type === 'input_audio_buffer.speech_started' || type === 'input_audio_buffer.speech_stopped') return [this.#speechEvent(event)];
+    if (USER_ITEM_EVENTS.has(type)) this.#renameUserItem(event);
     if (type === 'conversation.item.created') {
       const { type: _created, ...rest } = event;
+      const item = event.item as { id?: unknown; role?: unknown } | undefined;
+      if (this.#reply && this.#reply.itemId === undefined && item?.role === 'assistant' && typeof item.id === 'string') {
+        // GLM named the answer's item itself: that id is used, and its `done` waits for the answer's end.
+        return this.#openReplyItem(event, item.id);
+      }
       return [
         { ...rest, type: 'conversation.item.added' },
         { ...rest, type: 'conversation.item.done', event_id: `event_relay_${randomUUID()}` },
       ];
     }
+    if (type === 'response.created') {
+      const response = event.response as { id?: unknown } | undefined;
+      this.#reply = { responseId: typeof response?.id === 'string' ? response.id : undefined, itemId: undefined, transcript: '' };
+      return [event];
+    }
+    if (type === 'response.done') return [...this.#closeReplyItem(event), event];
     if (type === 'response.function_call_arguments.done' && typeof event.call_id !== 'string') {
       return [{ ...event, call_id: `call_${String(event.response_id ?? randomUUID())}_${String(event.output_index ?? 0)}` }];
     }
     const renamed = RENAMED_SERVER_EVENTS[type];
-    if (renamed === 'response.output_audio.delta' && typeof event.delta === 'string') {
-      return [{ ...event, type: renamed, delta: this.#outputAudio(event.delta) }];
+    if (renamed === undefined) return [event];
+    // Content of the answer: GA puts it in an assistant message item the client can truncate.
+    const opened = this.#reply?.itemId === undefined ? this.#openReplyItem(event) : [];
+    const itemId = this.#reply?.itemId;
+    const withItem = { ...event, type: renamed, ...(event.item_id === undefined && itemId ? { item_id: itemId } : {}) };
+    if (renamed === 'response.output_audio_transcript.done' && this.#reply && typeof event.transcript === 'string') this.#reply.transcript = event.transcript;
+    if (renamed === 'response.output_audio.delta' && typeof event.delta === 'string' && GLM_OUTPUT_SAMPLE_RATE !== CLIENT_SAMPLE_RATE) {
+      return [...opened, { ...withItem, delta: this.#outputAudio(event.delta) }];
     }
-    return [renamed ? { ...event, type: renamed } : event];
+    return [...opened, withItem];
+  }
+
+  /** The item id GA announces with `speech_started`, for the user's utterance GLM has not committed yet. */
+  #speechItemId: string | undefined;
+  /** GLM's id of a committed utterance → the id the client already knows from `speech_started`. */
+  readonly #userItemIds = new Map<string, string>();
+
+  /**
+   * GLM's speech events name no item, GA's do (clients show "listening…" under that id). The relay
+   * makes the id at `speech_started`; GLM's own id, first seen in `committed`, is renamed to it.
+   */
+  #speechEvent(event: Record<string, unknown>): Record<string, unknown> {
+    if (typeof event.item_id === 'string') return event;
+    if (event.type === 'input_audio_buffer.speech_started' || this.#speechItemId === undefined) {
+      this.#speechItemId = `item_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
+    }
+    return { ...event, item_id: this.#speechItemId };
+  }
+
+  /** Gives the events of a committed utterance the id its speech events carried (in place). */
+  #renameUserItem(event: Record<string, unknown>): void {
+    const item = event.type === 'conversation.item.created' ? (event.item as Record<string, unknown> | undefined) : undefined;
+    const glmId = item ? item.id : event.item_id;
+    if (typeof glmId !== 'string') return;
+    if (event.type === 'input_audio_buffer.committed' && this.#speechItemId !== undefined) {
+      this.#userItemIds.set(glmId, this.#speechItemId);
+      this.#speechItemId = undefined;
+      // Ids are needed only until the utterance's transcript; a provider that never sends one cannot grow this.
+      if (this.#userItemIds.size > USER_ITEM_IDS_KEPT) this.#userItemIds.delete(this.#userItemIds.keys().next().value as string);
+    }
+    const ours = this.#userItemIds.get(glmId);
+    if (ours === undefined) return;
+    if (item) event.item = { ...item, id: ours };
+    else event.item_id = ours;
+    if (event.type === 'conversation.item.input_audio_transcription.completed' || event.type === 'conversation.item.input_audio_transcription.failed') {
+      this.#userItemIds.delete(glmId);
+    }
+  }
+
+  /** The answer in progress: GLM's response id, and the GA assistant item the relay gives it. */
+  #reply: { responseId: string | undefined; itemId: string | undefined; transcript: string } | undefined;
+
+  /** GA's `response.output_item.added` + `conversation.item.added` for the answer GLM started. */
+  #openReplyItem(event: Record<string, unknown>, givenId?: string): Record<string, unknown>[] {
+    const responseId = typeof event.response_id === 'string' ? event.response_id : this.#reply?.responseId;
+    const itemId = givenId ?? `item_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
+    this.#reply = { responseId, itemId, transcript: this.#reply?.transcript ?? '' };
+    const item = { id: itemId, object: 'realtime.item', type: 'message', status: 'in_progress', role: 'assistant', content: [] };
+    return [
+      { type: 'response.output_item.added', event_id: `event_relay_${randomUUID()}`, response_id: responseId, output_index: 0, item },
+      { type: 'conversation.item.added', event_id: `event_relay_${randomUUID()}`, item },
+    ];
+  }
+
+  /** GA's `response.output_item.done` + `conversation.item.done` before GLM's `response.done`. */
+  #closeReplyItem(done: Record<string, unknown>): Record<string, unknown>[] {
+    const reply = this.#reply;
+    this.#reply = undefined;
+    if (reply?.itemId === undefined) return [];
+    const status = (done.response as { status?: unknown } | undefined)?.status === 'completed' ? 'completed' : 'incomplete';
+    const item = { id: reply.itemId, object: 'realtime.item', type: 'message', status, role: 'assistant', content: [{ type: 'output_audio', transcript: reply.transcript }] };
+    return [
+      { type: 'response.output_item.done', event_id: `event_relay_${randomUUID()}`, response_id: reply.responseId, output_index: 0, item },
+      { type: 'conversation.item.done', event_id: `event_relay_${randomUUID()}`, item },
+    ];
   }
 
   #outputResampler: PcmResampler | undefined;

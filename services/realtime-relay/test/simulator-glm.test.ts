@@ -1,0 +1,190 @@
+import { connect, type NatsConnection } from 'nats';
+import t from 'tap';
+import { RealtimeSubjects } from '@voxgate/protocol';
+import { waitFor } from '../../../test/helpers/ports.js';
+import { simulatorEnv } from '../../../scripts/lib/stack.js';
+import { connectClient, startRelay, type Client } from './relay-process.js';
+import { appendEvents, newest, silence, startSimulatedRelay, tone } from './simulator.js';
+
+/** Server event types of the OpenAI realtime GA protocol (protocols.md §1.6). */
+const GA_SERVER_EVENTS = new Set([
+  'error',
+  'session.created',
+  'session.updated',
+  'conversation.created',
+  'conversation.item.added',
+  'conversation.item.done',
+  'conversation.item.created',
+  'conversation.item.retrieved',
+  'conversation.item.truncated',
+  'conversation.item.deleted',
+  'conversation.item.input_audio_transcription.delta',
+  'conversation.item.input_audio_transcription.completed',
+  'conversation.item.input_audio_transcription.failed',
+  'conversation.item.input_audio_transcription.segment',
+  'input_audio_buffer.committed',
+  'input_audio_buffer.cleared',
+  'input_audio_buffer.speech_started',
+  'input_audio_buffer.speech_stopped',
+  'input_audio_buffer.timeout_triggered',
+  'rate_limits.updated',
+  'response.created',
+  'response.done',
+  'response.output_item.added',
+  'response.output_item.done',
+  'response.content_part.added',
+  'response.content_part.done',
+  'response.output_text.delta',
+  'response.output_text.done',
+  'response.output_audio.delta',
+  'response.output_audio.done',
+  'response.output_audio_transcript.delta',
+  'response.output_audio_transcript.done',
+  'response.function_call_arguments.delta',
+  'response.function_call_arguments.done',
+]);
+
+// Heartbeats every 200 ms instead of 30 s, so that absorbing them is actually exercised.
+const stack = await startSimulatedRelay({ simEnv: { SIM_GLM_HEARTBEAT_MS: '200' } });
+const nc: NatsConnection = await connect({ servers: stack.nats.url });
+const published: { subject: string; data: Record<string, unknown> }[] = [];
+nc.subscribe('voxgate.realtime.>', { callback: (_e, m) => void published.push({ subject: m.subject, data: m.json() }) });
+await nc.flush();
+t.teardown(async () => {
+  await nc.close();
+  await stack.stop();
+});
+const url = `${stack.relay.url}/v1/realtime?model=glm-realtime-flash`;
+
+function after(client: Client, type: string, from: number, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+  return waitFor(`${type} after event ${from}`, () => client.events.slice(from).find((e) => e.type === type), { timeoutMs, intervalMs: 20 });
+}
+
+t.test('glm-realtime-flash behind GA: the client speaks and hears only GA', async (t) => {
+  const client = await connectClient(`${url}&conversation_id=conv_glm_sim_1`);
+  const created = await client.next('session.created');
+  t.match(created, { session: { type: 'realtime', model: 'glm-realtime-flash', audio: { input: { format: { type: 'audio/pcm', rate: 24000 } } } } });
+
+  const beforeUpdate = client.events.length;
+  client.send({
+    type: 'session.update',
+    event_id: 'ev_update',
+    session: {
+      type: 'realtime',
+      instructions: 'Answer briefly.',
+      audio: { input: { transcription: { model: 'gpt-4o-mini-transcribe' }, turn_detection: { type: 'server_vad' } }, output: { voice: 'tongtong' } },
+    },
+  });
+  const updated = await after(client, 'session.updated', beforeUpdate);
+  t.equal(client.events.filter((e) => e.type === 'session.updated').length, 1, 'one session.updated, the answer to the client’s update');
+  t.match(updated, {
+    session: { type: 'realtime', instructions: 'Answer briefly.', audio: { input: { transcription: { model: 'gpt-4o-mini-transcribe' }, turn_detection: { type: 'server_vad' } } } },
+  });
+
+  const frames = appendEvents(Buffer.concat([silence(200), tone(600), silence(900)]));
+  const sentMs = frames.length * 20;
+  for (const frame of frames) client.send(frame);
+  const started = await client.next('input_audio_buffer.speech_started');
+  const stopped = await client.next('input_audio_buffer.speech_stopped');
+  t.ok((stopped.audio_end_ms as number) > (started.audio_start_ms as number), 'server VAD heard the speech');
+  const transcript = await client.next('conversation.item.input_audio_transcription.completed');
+  t.match(transcript, { transcript: /simulated transcript/i });
+  // GLM names no item in its speech events; the relay's id follows the utterance to its transcript.
+  t.match(started.item_id, /^item_/);
+  t.equal(stopped.item_id, started.item_id);
+  t.equal((await client.next('input_audio_buffer.committed')).item_id, started.item_id);
+  t.equal(transcript.item_id, started.item_id);
+  t.match(client.events.find((e) => e.type === 'conversation.item.added'), { item: { id: started.item_id, role: 'user' } });
+  const delta = await client.next('response.output_audio.delta');
+  t.ok(Buffer.from(delta.delta as string, 'base64').length > 0, 'the answer carries audio');
+  const done = await client.next('response.done', 20_000);
+  t.match(done, { response: { status: 'completed', usage: { total_tokens: Number } } });
+  const spokenText = await client.next('response.output_audio_transcript.done');
+  t.match(spokenText, { transcript: /Simulated voice answer/ });
+  // GLM names no assistant item; the relay makes one so that clients can play and truncate by it.
+  const answerItem = (await client.next('response.output_item.added')).item as { id: string; role: string };
+  t.match(answerItem, { id: /^item_/, role: 'assistant', type: 'message' });
+  const deltas = client.events.filter((e) => e.type === 'response.output_audio.delta');
+  t.ok(deltas.every((e) => e.item_id === answerItem.id), 'every audio delta names the answer item');
+  t.equal(spokenText.item_id, answerItem.id);
+  const types = client.events.map((e) => e.type);
+  t.ok(types.indexOf('response.output_item.added') < types.indexOf('response.output_audio.delta'), 'the item is announced before its audio');
+  t.match(client.events.find((e) => e.type === 'response.output_item.done'), { item: { id: answerItem.id, status: 'completed', content: [{ type: 'output_audio', transcript: spokenText.transcript }] } });
+  t.ok(types.indexOf('response.output_item.done') < types.indexOf('response.done'), 'the item is done before the response');
+
+  const sim = newest(await stack.realtime(), 'zhipu');
+  t.equal(sim?.clientErrors, 0, 'GLM refused no audio and no event');
+  t.ok(Math.abs((sim?.audioMsIn ?? 0) - sentMs) <= 5, `the provider got the audio as 16 kHz WAV (${sim?.audioMsIn} ms of ${sentMs} ms)`);
+  t.same(sim?.ignoredFields, [], 'no GA-only field reached GLM');
+  t.ok((sim?.sessionUpdates.length ?? 0) >= 2, 'the relay configured the session, then passed the client’s update on');
+  for (const update of sim?.sessionUpdates ?? []) {
+    t.match(update, { model: 'glm-realtime-flash', input_audio_format: 'wav', beta_fields: { chat_mode: 'audio' } }, 'GLM-shaped session.update');
+    t.notOk('audio' in update || 'type' in update, 'no GA session fields');
+  }
+  t.match(sim?.sessionUpdates.at(-1), { instructions: 'Answer briefly.', turn_detection: { type: 'server_vad' } });
+
+  // Items, cancel and truncate.
+  const beforeItem = client.events.length;
+  client.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'And the weather?' }] } });
+  const added = await after(client, 'conversation.item.added', beforeItem);
+  t.match(added, { item: { type: 'message', role: 'user' } });
+  await after(client, 'conversation.item.done', beforeItem);
+  const beforeCancel = client.events.length;
+  client.send({ type: 'response.create' });
+  const heard = await after(client, 'response.output_audio.delta', beforeCancel);
+  client.send({ type: 'response.cancel' });
+  t.match(await after(client, 'response.done', beforeCancel), { response: { status: 'cancelled' } });
+  t.match(await after(client, 'response.output_item.done', beforeCancel), { item: { id: heard.item_id, status: 'incomplete' } });
+  client.send({ type: 'conversation.item.truncate', event_id: 'ev_trunc', item_id: heard.item_id, content_index: 0, audio_end_ms: 40 });
+  t.match(await after(client, 'conversation.item.truncated', beforeCancel), { item_id: heard.item_id, content_index: 0, audio_end_ms: 40 });
+  await new Promise((r) => setTimeout(r, 300));
+
+  const seen = new Set(client.events.map((e) => e.type as string));
+  t.same([...seen].filter((type) => !GA_SERVER_EVENTS.has(type)), [], 'every event the client saw is a GA event');
+  t.notOk(seen.has('heartbeat'), 'heartbeats are absorbed');
+  t.notOk(seen.has('response.audio.delta'), 'no beta audio deltas');
+  t.same(client.events.filter((e) => e.type === 'error'), [], 'no errors');
+  t.equal(newest(await stack.realtime(), 'zhipu')?.clientErrors, 0, 'GLM never saw a truncate or anything else it refuses');
+
+  const usage = await waitFor('usage event', () => published.find((p) => p.subject === RealtimeSubjects.usage && p.data.conversationId === 'conv_glm_sim_1'));
+  t.match(usage.data, { provider: 'zhipu', model: 'glm-realtime-flash', totalTokens: (done.response as { usage: { total_tokens: number } }).usage.total_tokens });
+  const spoken = await waitFor('both transcripts', () => {
+    const found = published.filter((p) => p.subject === RealtimeSubjects.transcript && p.data.conversationId === 'conv_glm_sim_1');
+    return found.some((p) => p.data.role === 'user') && found.some((p) => p.data.role === 'assistant') ? found : undefined;
+  });
+  t.ok(spoken.length >= 2, 'the transcripts of both sides were published');
+
+  client.ws.close();
+  const closedAt = Date.now();
+  await waitFor('the provider session closed', async () => ((await stack.realtime()).open.total === 0 ? true : undefined), { timeoutMs: 1_000, intervalMs: 25 });
+  t.ok(Date.now() - closedAt <= 1_000, 'the provider socket closed within a second of the client');
+});
+
+t.test('a dropped GLM connection closes the client with an error event', async (t) => {
+  await stack.fault({ provider: 'zhipu', kind: 'realtime_drop_after_ms', delayMs: 500 });
+  const client = await connectClient(url);
+  await client.next('session.created');
+  const closed = await client.closed;
+  t.equal(closed.code, 1011);
+  t.match(client.events.find((e) => e.type === 'error'), { error: { code: 'provider_disconnected' } });
+  t.equal((await stack.realtime()).open.total, 0);
+});
+
+t.test('a GLM refusal is a clear error', async (t) => {
+  await stack.fault({ provider: 'zhipu', kind: 'realtime_refuse', statusCode: 503 });
+  const client = await connectClient(url);
+  const closed = await client.closed;
+  t.equal(closed.code, 1011);
+  t.match(client.events.find((e) => e.type === 'error'), { error: { code: 'provider_unavailable', type: 'server_error', message: /HTTP 503\): .+/ } }, 'the status and the provider message');
+});
+
+t.test('GLM heartbeats do not keep an idle session open', async (t) => {
+  const idle = await startRelay({ NATS_URL: stack.nats.url, ...simulatorEnv(stack.sim.url), RELAY_IDLE_TIMEOUT_MS: '1500' });
+  t.teardown(() => idle.proc.stop());
+  const client = await connectClient(`${idle.url}/v1/realtime?model=glm-realtime-flash`);
+  await client.next('session.created');
+  // The simulator sends a heartbeat every 200 ms; the client and the model say nothing.
+  const error = await client.next('error', 5_000);
+  t.match(error, { error: { code: 'idle_timeout' } });
+  t.equal((await client.closed).code, 1000);
+});
