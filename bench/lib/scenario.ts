@@ -12,8 +12,11 @@ export interface RunContext {
 
 /** A bound a figure should meet; printed as met or not, never asserted. */
 export interface Goal {
-  /** `ratio` bounds ours/baseline; `ours` bounds our absolute figure. */
-  readonly of: 'ratio' | 'ours';
+  /**
+   * `ratio` bounds ours/baseline; `ours` bounds our absolute figure; `added` bounds ours − baseline
+   * (what our path adds to the baseline's, e.g. milliseconds of latency).
+   */
+  readonly of: 'ratio' | 'ours' | 'added';
   readonly atLeast?: number;
   readonly atMost?: number;
   /** Where the bound comes from, e.g. a section of the performance reference. */
@@ -62,13 +65,19 @@ export function alternating<T>(round: number, pair: readonly [baseline: T, ours:
   return round % 2 === 0 ? [pair[0], pair[1]] : [pair[1], pair[0]];
 }
 
-export function goalMet(goal: Goal, ours: number, ratio: number): boolean {
-  const value = goal.of === 'ratio' ? ratio : ours;
+/** The value a goal bounds. */
+export function goalValue(goal: Goal, figure: { ours: number; baseline: number }, ratio: number): number {
+  if (goal.of === 'ratio') return ratio;
+  return goal.of === 'added' ? figure.ours - figure.baseline : figure.ours;
+}
+
+export function goalMet(goal: Goal, value: number): boolean {
+  if (!Number.isFinite(value)) return false;
   return (goal.atLeast === undefined || value >= goal.atLeast) && (goal.atMost === undefined || value <= goal.atMost);
 }
 
 export function describeGoal(goal: Goal, unit: string): string {
-  const subject = goal.of === 'ratio' ? 'ratio' : 'ours';
+  const subject = goal.of === 'ratio' ? 'ratio' : goal.of === 'added' ? 'added' : 'ours';
   const suffix = goal.of === 'ratio' ? '' : ` ${unit}`;
   const bounds = [
     goal.atLeast === undefined ? undefined : `≥ ${goal.atLeast}${suffix}`,

@@ -13,6 +13,30 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * `count` distinct free ports: all are held open until every one is chosen, so two callers in one
+ * stack can never be handed the same port (one at a time, the OS may give a just-freed port again).
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const server = createServer();
+          server.on('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => {
+    const address = server.address();
+    return typeof address === 'object' && address ? address.port : 0;
+  });
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
 /** Resolves once `check` returns a value other than undefined, polling every `intervalMs`. */
 export async function waitFor<T>(
   what: string,

@@ -8,7 +8,7 @@ import {
   type ServiceKey,
 } from '../../scripts/lib/stack.js';
 import { startNatsServer, type NatsServerHandle } from './nats-server.js';
-import { freePort } from './ports.js';
+import { freePorts } from './ports.js';
 
 const ALL: ServiceKey[] = ['session', 'llm-text', 'realtime-relay', 'gateway'];
 
@@ -63,13 +63,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   for (const key of ['OPENAI_API_KEY', 'GEMINI_API_KEY', 'ZHIPU_API_KEY', 'HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy']) {
     delete env[key];
   }
+  // The test's extras reach the simulator too (its pace, its log level).
+  Object.assign(env, options.env);
   if (options.simulator ?? true) {
     simulator = await startSimulator({ port: 0, env, onLine });
-    Object.assign(env, simulatorEnv(simulator.url));
+    Object.assign(env, simulatorEnv(simulator.url), options.env);
   }
-  Object.assign(env, options.env);
   const ports = {} as Record<ServiceKey, number>;
-  for (const name of ALL) ports[name] = await freePort();
+  const chosen = await freePorts(ALL.length);
+  ALL.forEach((name, i) => {
+    ports[name] = chosen[i] ?? 0;
+  });
   const running = new Map<ServiceKey, ManagedProcess>();
   const start = (name: ServiceKey) => running.set(name, spawnService(name, { port: ports[name], env, onLine }));
   const wanted = options.services ?? ALL;
