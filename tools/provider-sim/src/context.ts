@@ -1,5 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { FaultQueue } from './faults.js';
+import { CallRegistry } from './openai/webrtc/call-registry.js';
+import { ClientSecrets } from './openai/webrtc/client-secrets.js';
 import type { RealtimePace } from './realtime/pace.js';
 import { RealtimeRegistry } from './realtime/registry.js';
 import { RequestLog, type RequestRecord } from './request-log.js';
@@ -14,6 +16,10 @@ export interface SimContext {
   readonly closing: AbortSignal;
   /** Open realtime sockets and recently closed sessions. */
   readonly realtime: RealtimeRegistry;
+  /** OpenAI WebRTC calls, live and recently ended. */
+  readonly webrtc: CallRegistry;
+  /** Ephemeral keys minted by `POST /openai/v1/realtime/client_secrets`. */
+  readonly clientSecrets: ClientSecrets;
   /** How realtime answers pace their audio. */
   readonly realtimePace: RealtimePace;
   /** Interval of GLM-Realtime's `heartbeat` events (30 s on the real service). */
@@ -42,6 +48,8 @@ export function createContext(options: ContextOptions): SimContext {
     tokenDelayMs: options.tokenDelayMs,
     closing: options.closing,
     realtime: new RealtimeRegistry(),
+    webrtc: new CallRegistry(),
+    clientSecrets: new ClientSecrets(),
     realtimePace: options.realtimePace,
     zhipuHeartbeatMs: options.zhipuHeartbeatMs,
     recordOf: (request) => records.get(request),

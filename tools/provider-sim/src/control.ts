@@ -25,7 +25,8 @@ function badRequest(message: string) {
  * - `POST /faults` queues a fault for the next matching requests; `GET` lists; `DELETE` clears;
  * - `GET /requests[?provider=]` shows the last requests received; `DELETE` clears the log;
  * - `GET /realtime[?provider=]` counts open realtime sockets and lists sessions (audio received,
- *   session.update bodies), open ones first; `DELETE` forgets the closed ones.
+ *   session.update bodies), open ones first; `DELETE` forgets the closed ones;
+ * - `GET /webrtc` lists OpenAI WebRTC calls (state, RTP counts, data-channel events); `DELETE` forgets ended ones.
  */
 export async function controlApi(app: FastifyInstance, { ctx }: { ctx: SimContext }): Promise<void> {
   app.post('/faults', async (request, reply) => {
@@ -54,6 +55,9 @@ export async function controlApi(app: FastifyInstance, { ctx }: { ctx: SimContex
     return ctx.realtime.snapshot(checked.value.provider);
   });
   app.delete('/realtime', async () => ({ cleared: ctx.realtime.clearClosed() }));
+
+  app.get('/webrtc', async () => ctx.webrtc.snapshot());
+  app.delete('/webrtc', async () => ({ cleared: ctx.webrtc.clearEnded() }));
 
   // Malformed JSON and the like, in the same shape as the checks above.
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {

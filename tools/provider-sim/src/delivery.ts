@@ -29,9 +29,10 @@ export function deliveryFor(fault: Fault | undefined, defaultTokenDelayMs: numbe
       return { ...delivery, tokenDelayMs: fault.delayMs ?? defaultTokenDelayMs };
     case 'disconnect_mid_stream':
       return { ...delivery, disconnectAfterTokens: fault.afterTokens ?? 0 };
-    // HTTP requests never take realtime faults (see FaultQueue.take); nothing to deliver differently.
+    // HTTP requests never take realtime or WebRTC faults (see FaultQueue.take); nothing to deliver differently.
     case 'realtime_drop_after_ms':
     case 'realtime_refuse':
+    case 'webrtc_ice_blackhole':
       return delivery;
   }
 }

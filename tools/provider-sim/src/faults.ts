@@ -5,11 +5,13 @@ import { PROVIDERS, type ProviderId } from './provider.js';
 export const HTTP_FAULT_KINDS = ['rate_limit', 'server_error', 'stall_before_first_token', 'disconnect_mid_stream', 'slow_tokens'] as const;
 /** Faults of realtime WebSocket sessions, taken when a socket asks to upgrade. */
 export const REALTIME_FAULT_KINDS = ['realtime_drop_after_ms', 'realtime_refuse'] as const;
-export const FAULT_KINDS = [...HTTP_FAULT_KINDS, ...REALTIME_FAULT_KINDS] as const;
+/** Faults of WebRTC calls, taken by `POST /realtime/calls` (which also takes HTTP faults). */
+export const WEBRTC_FAULT_KINDS = ['webrtc_ice_blackhole'] as const;
+export const FAULT_KINDS = [...HTTP_FAULT_KINDS, ...REALTIME_FAULT_KINDS, ...WEBRTC_FAULT_KINDS] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 export type HttpFaultKind = (typeof HTTP_FAULT_KINDS)[number];
 /** Which traffic a fault applies to; an HTTP request never consumes a realtime fault, nor the reverse. */
-export type FaultChannel = 'http' | 'realtime';
+export type FaultChannel = 'http' | 'realtime' | 'webrtc';
 
 /** Body of `POST /_sim/faults`. */
 export const FaultRequest = Type.Object(
@@ -46,6 +48,7 @@ const FIELDS_BY_KIND: Record<FaultKind, readonly (keyof FaultRequest)[]> = {
   slow_tokens: ['delayMs'],
   realtime_drop_after_ms: ['delayMs'],
   realtime_refuse: ['statusCode', 'retryAfterSeconds'],
+  webrtc_ice_blackhole: [],
 };
 const KIND_SPECIFIC: readonly (keyof FaultRequest)[] = ['retryAfterSeconds', 'delayMs', 'afterTokens', 'statusCode'];
 
@@ -89,11 +92,12 @@ export class FaultQueue {
     return count;
   }
 
-  /** Takes one use of the first fault matching this request, if any. */
-  take(provider: ProviderId, model: string | undefined, channel: FaultChannel = 'http'): Fault | undefined {
+  /** Takes one use of the first fault matching this request, if any; a request may listen on several channels. */
+  take(provider: ProviderId, model: string | undefined, channel: FaultChannel | readonly FaultChannel[] = 'http'): Fault | undefined {
+    const channels: readonly FaultChannel[] = typeof channel === 'string' ? [channel] : channel;
     const index = this.#faults.findIndex(
       (f) =>
-        channelOf(f.kind) === channel &&
+        channels.includes(channelOf(f.kind)) &&
         (f.provider === undefined || f.provider === provider) &&
         (f.model === undefined || f.model === model),
     );
@@ -106,6 +110,7 @@ export class FaultQueue {
 }
 
 function channelOf(kind: FaultKind): FaultChannel {
+  if ((WEBRTC_FAULT_KINDS as readonly string[]).includes(kind)) return 'webrtc';
   return (REALTIME_FAULT_KINDS as readonly string[]).includes(kind) ? 'realtime' : 'http';
 }
 

@@ -7,6 +7,7 @@ import type { ImageSource } from './chat-request.js';
 import { openaiError, openaiErrors, unsupportedImage } from './errors.js';
 import { openaiModels } from './models.js';
 import { openaiTranscriptions } from './transcriptions.js';
+import { openaiWebrtc } from './webrtc/plugin.js';
 
 /** OpenAI takes an image as an http(s) URL or a base64 data URL, nothing else. */
 function imageSource(url: string, _model: string, param: string): ImageSource {
@@ -34,11 +35,12 @@ const dialect: ChatDialect = {
 
 /**
  * The OpenAI REST API, registered under the prefix services use as `OPENAI_BASE_URL`
- * (`/openai/v1`). The realtime WebSocket and WebRTC calls will join this scope as their own files.
+ * (`/openai/v1`). WebRTC calls and client secrets are their own plugin (`webrtc/`); the realtime WebSocket is served by upgrade.
  */
 export async function openaiApi(app: FastifyInstance, { ctx }: { ctx: SimContext }): Promise<void> {
   providerScope(app, { provider: 'openai', errors: openaiErrors, hasKey: (request) => bearerKey(request) !== undefined, ctx });
   app.post('/chat/completions', { bodyLimit: BODY_LIMIT_BYTES }, chatCompletions(ctx, dialect));
   await app.register(openaiModels);
   await app.register(openaiTranscriptions, { ctx });
+  await app.register(openaiWebrtc, { ctx });
 }

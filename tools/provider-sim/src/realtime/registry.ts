@@ -35,24 +35,34 @@ export interface RealtimeSessionRecord {
   closeCode?: number;
 }
 
+export type NewSessionRecord = Omit<
+  RealtimeSessionRecord,
+  'openedAt' | 'open' | 'audioBytesIn' | 'audioMsIn' | 'clientEvents' | 'clientErrors' | 'sessionUpdates' | 'sessionUpdatesOmitted' | 'ignoredFields'
+>;
+
+/** A fresh, open session record with nothing counted yet (WebRTC calls keep theirs outside the socket registry). */
+export function blankSessionRecord(record: NewSessionRecord): RealtimeSessionRecord {
+  return {
+    ...record,
+    openedAt: new Date().toISOString(),
+    open: true,
+    audioBytesIn: 0,
+    audioMsIn: 0,
+    clientEvents: 0,
+    clientErrors: 0,
+    sessionUpdates: [],
+    sessionUpdatesOmitted: 0,
+    ignoredFields: [],
+  };
+}
+
 /** Open realtime sockets and recently closed sessions of one simulator instance. */
 export class RealtimeRegistry {
   readonly #open = new Map<RealtimeSessionRecord, WebSocket>();
   #closed: RealtimeSessionRecord[] = [];
 
-  open(record: Omit<RealtimeSessionRecord, 'openedAt' | 'open' | 'audioBytesIn' | 'audioMsIn' | 'clientEvents' | 'clientErrors' | 'sessionUpdates' | 'sessionUpdatesOmitted' | 'ignoredFields'>, socket: WebSocket): RealtimeSessionRecord {
-    const full: RealtimeSessionRecord = {
-      ...record,
-      openedAt: new Date().toISOString(),
-      open: true,
-      audioBytesIn: 0,
-      audioMsIn: 0,
-      clientEvents: 0,
-      clientErrors: 0,
-      sessionUpdates: [],
-      sessionUpdatesOmitted: 0,
-      ignoredFields: [],
-    };
+  open(record: NewSessionRecord, socket: WebSocket): RealtimeSessionRecord {
+    const full = blankSessionRecord(record);
     this.#open.set(full, socket);
     return full;
   }

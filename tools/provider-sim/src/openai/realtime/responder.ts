@@ -5,6 +5,7 @@ import { speak } from '../../realtime/speech.js';
 import { countTokens } from '../../tokens.js';
 import type { Item } from './conversation.js';
 import type { AudioFormat, FunctionTool } from './session-config.js';
+import type { AudioOutput } from './transport.js';
 
 /** Audio per `response.output_audio.delta`. */
 const CHUNK_MS = 40;
@@ -28,6 +29,8 @@ export interface ResponseSetup {
   inputTokens: { text: number; audio: number };
   pace: RealtimePace;
   send(event: Record<string, unknown>): void;
+  /** WebRTC: audio goes to the call's track (PCM16 24 kHz) instead of `response.output_audio.delta` events. */
+  audioOutput?: AudioOutput;
   nextId(prefix: string): string;
   /** Adds an output item to the conversation (unless the response is out of band); returns previous_item_id. */
   store(item: Item, audioMs: number): string | null;
@@ -41,6 +44,7 @@ export interface ResponseSetup {
 export class OpenAiResponse {
   readonly #abort = new AbortController();
   #reason: CancelReason | undefined;
+  #itemId: string | undefined;
   readonly finished: Promise<void>;
 
   constructor(private readonly setup: ResponseSetup) {
@@ -49,6 +53,11 @@ export class OpenAiResponse {
 
   get id(): string {
     return this.setup.id;
+  }
+
+  /** The output item being produced, once there is one. */
+  get itemId(): string | undefined {
+    return this.#itemId;
   }
 
   cancel(reason: CancelReason): void {
@@ -109,17 +118,21 @@ export class OpenAiResponse {
     const audio = s.modalities.includes('audio');
     const text = s.prompt.toolOutput === undefined ? voiceAnswerText(s.model, s.prompt.userText) : toolResultAnswerText(s.model, s.prompt.toolOutput);
     const item: Item = { id: s.nextId('item_'), object: 'realtime.item', type: 'message', status: 'in_progress', role: 'assistant', content: [] };
+    this.#itemId = item.id;
     const at = { response_id: s.id, item_id: item.id, output_index: 0, content_index: 0 };
     s.send({ type: 'response.output_item.added', response_id: s.id, output_index: 0, item });
     const previous = s.store(item, 0);
     s.send({ type: 'conversation.item.added', previous_item_id: previous, item });
     s.send({ type: 'response.content_part.added', ...at, part: audio ? { type: 'audio', transcript: '' } : { type: 'text', text: '' } });
 
-    const rateHz = s.format.type === 'audio/pcm' ? 24_000 : 8_000;
+    const track = s.audioOutput;
+    // The track is Opus whatever the session's format; its audio is made at 24 kHz like audio/pcm.
+    const rateHz = track !== undefined || s.format.type === 'audio/pcm' ? 24_000 : 8_000;
     let spoken = '';
     let audioMs = 0;
     for await (const chunk of speak(text, { rateHz, chunkMs: CHUNK_MS, pace: s.pace, signal: this.#abort.signal })) {
-      if (audio) {
+      if (audio && track !== undefined) track.play(s.id, chunk.pcm);
+      else if (audio) {
         const bytes = s.format.type === 'audio/pcm' ? chunk.pcm : encodeG711(chunk.pcm, s.format.type === 'audio/pcmu' ? 'pcmu' : 'pcma');
         s.send({ type: 'response.output_audio.delta', ...at, delta: bytes.toString('base64') });
       }
@@ -128,6 +141,7 @@ export class OpenAiResponse {
       audioMs = chunk.endMs;
     }
     const cancelled = this.#reason !== undefined;
+    if (audio) track?.finish(s.id);
     if (audio) {
       s.send({ type: 'response.output_audio.done', ...at });
       s.send({ type: 'response.output_audio_transcript.done', ...at, transcript: spoken });

@@ -1,6 +1,8 @@
 import type { SimContext } from '../../context.js';
+import { sendEvent } from '../../realtime/events.js';
 import { bearerFromHeader, insecureKeyFromProtocols, type RealtimeRoute, type Refusal } from '../../realtime/upgrade.js';
 import { openaiErrors } from '../errors.js';
+import { admitSideband, connectSideband } from '../webrtc/sideband.js';
 import { OpenAiRealtimeSession } from './session.js';
 
 /** Realtime models the GA endpoint takes (openai-node's `RealtimeSessionCreateResponse.model`, protocols.md §1.1). */
@@ -31,18 +33,21 @@ function refusal(error: { statusCode: number; body: unknown; headers: Readonly<R
 /**
  * `GET /openai/v1/realtime?model=…` upgraded to a WebSocket: the GA realtime API. A key comes as
  * `Authorization: Bearer` (servers) or the `openai-insecure-api-key.<key>` subprotocol (browsers).
+ * With `?call_id=` instead of a model it is a WebRTC call's sideband (`webrtc/sideband.ts`).
  */
 export function openaiRealtimeRoute(ctx: SimContext): RealtimeRoute {
   return {
     provider: 'openai',
     sessionIdPrefix: 'sess_',
     admit(request, url) {
+      const callId = url.searchParams.get('call_id');
+      if (callId !== null) return admitSideband(ctx, request, callId);
       if (bearerFromHeader(request) === undefined && insecureKeyFromProtocols(request) === undefined) {
         return { ok: false, refusal: refusal(openaiErrors.unauthenticated()) };
       }
       const model = url.searchParams.get('model');
-      if (url.searchParams.has('call_id') || url.searchParams.get('intent') === 'transcription') {
-        return { ok: false, refusal: refusal(openaiErrors.invalidRequest('The simulator serves model sessions only, not call sideband or transcription sessions.')) };
+      if (url.searchParams.get('intent') === 'transcription') {
+        return { ok: false, refusal: refusal(openaiErrors.invalidRequest('The simulator serves model sessions and call sidebands, not transcription sessions.')) };
       }
       if (model === null || model === '') return { ok: false, refusal: refusal(openaiErrors.invalidRequest("Missing required parameter: 'model'.", 'model')) };
       // Not documented: a non-realtime model is refused at the handshake here, with 400 like other invalid parameters.
@@ -53,8 +58,13 @@ export function openaiRealtimeRoute(ctx: SimContext): RealtimeRoute {
     },
     refusal: (status, retryAfterSeconds) =>
       refusal(status === 429 ? openaiErrors.rateLimited(retryAfterSeconds ?? 1) : { ...openaiErrors.serverError(), statusCode: 503, headers: {} }),
-    connect(socket, record) {
-      new OpenAiRealtimeSession({ socket, record, registry: ctx.realtime, model: record.model ?? 'gpt-realtime', pace: ctx.realtimePace, nextId: ctx.nextId });
+    connect(socket, record, request) {
+      const callId = new URL(request.url ?? '/', 'http://simulator').searchParams.get('call_id');
+      if (callId !== null) return connectSideband(ctx, socket, callId);
+      const transport = { send: (event: Record<string, unknown>) => sendEvent(socket, event) };
+      const session = new OpenAiRealtimeSession({ transport, record, registry: ctx.realtime, model: record.model ?? 'gpt-realtime', pace: ctx.realtimePace, nextId: ctx.nextId });
+      socket.on('message', (data, isBinary) => session.receive(data as Buffer, isBinary));
+      socket.on('close', () => session.cancel('client_cancelled'));
     },
   };
 }

@@ -1,7 +1,6 @@
-import type { WebSocket } from 'ws';
 import { decodeBase64 } from '../../media/base64.js';
 import { speechTranscript } from '../../realtime/answer.js';
-import { countClientEvent, parseFrame, sendEvent } from '../../realtime/events.js';
+import { countClientEvent, parseFrame } from '../../realtime/events.js';
 import type { RealtimePace } from '../../realtime/pace.js';
 import type { ParamProblem } from '../../realtime/params.js';
 import type { RealtimeRegistry, RealtimeSessionRecord } from '../../realtime/registry.js';
@@ -9,6 +8,7 @@ import { EnergyVad } from '../../realtime/vad.js';
 import { Conversation, type Item, itemProblem } from './conversation.js';
 import { type CancelReason, OpenAiResponse } from './responder.js';
 import { applySessionUpdate, defaultSession, type FunctionTool, formatRate, type GaSession, sessionUpdateProblem, VOICES, vadSettings } from './session-config.js';
+import type { AudioOutput, EventTransport } from './transport.js';
 
 /** OpenAI's limit on the audio of one append event. */
 const MAX_APPEND_BYTES = 15 * 1024 * 1024;
@@ -16,7 +16,11 @@ const MAX_APPEND_BYTES = 15 * 1024 * 1024;
 const MIN_COMMIT_MS = 100;
 
 export interface SessionDeps {
-  socket: WebSocket;
+  transport: EventTransport;
+  /** WebRTC: response audio goes out on this track, input audio arrives decoded (`appendPcm`). */
+  audioOutput?: AudioOutput;
+  /** A GA session config already checked with `sessionUpdateProblem`, applied before `session.created`. */
+  initialSession?: Record<string, unknown>;
   record: RealtimeSessionRecord;
   registry: RealtimeRegistry;
   model: string;
@@ -46,6 +50,7 @@ export class OpenAiRealtimeSession {
 
   constructor(private readonly deps: SessionDeps) {
     this.#config = defaultSession(deps.record.id, deps.model);
+    if (deps.initialSession !== undefined) this.#config = applySessionUpdate(this.#config, deps.initialSession);
     this.#conversationId = deps.nextId('conv_');
     this.#vad = this.#newVad();
     this.#handlers = {
@@ -59,17 +64,19 @@ export class OpenAiRealtimeSession {
       'conversation.item.truncate': (e) => this.#itemTruncate(e),
       'response.create': (e) => this.#responseCreate(e),
       'response.cancel': (e) => this.#responseCancel(e),
-      'output_audio_buffer.clear': (e) =>
-        this.#error(e, { code: 'invalid_value', param: 'type', message: 'output_audio_buffer.clear is only supported for WebRTC connections.' }),
+      'output_audio_buffer.clear': (e) => this.#outputClear(e),
     };
-    deps.socket.on('message', (data, isBinary) => this.#onFrame(data as Buffer, isBinary));
-    deps.socket.on('close', () => this.#response?.cancel('client_cancelled'));
     this.#send({ type: 'session.created', session: this.#config });
     this.#send({ type: 'conversation.created', conversation: { id: this.#conversationId, object: 'realtime.conversation' } });
   }
 
   #send(event: Record<string, unknown>): undefined {
-    sendEvent(this.deps.socket, { event_id: this.deps.nextId('event_'), ...event });
+    this.deps.transport.send({ event_id: this.deps.nextId('event_'), ...event });
+  }
+
+  /** Sends a server event on behalf of the transport (the audio track's `output_audio_buffer.*`). */
+  emit(event: Record<string, unknown>): void {
+    this.#send(event);
   }
 
   #error(cause: Record<string, unknown> | undefined, problem: Omit<ParamProblem, 'code' | 'param'> & { code: string; param?: string | null }): undefined {
@@ -78,7 +85,8 @@ export class OpenAiRealtimeSession {
     this.#send({ type: 'error', error: { type: 'invalid_request_error', code: problem.code, message: problem.message, param: problem.param ?? null, event_id: eventId } });
   }
 
-  #onFrame(data: Buffer, isBinary: boolean): undefined {
+  /** One client message, from the WebSocket, the data channel or a sideband socket. */
+  receive(data: Buffer, isBinary: boolean): undefined {
     const frame = parseFrame(data, isBinary);
     countClientEvent(this.deps.record, false);
     if (!frame.ok) {
@@ -99,8 +107,10 @@ export class OpenAiRealtimeSession {
 
   #newVad(): EnergyVad | undefined {
     const detection = this.#config.audio.input.turn_detection;
-    // Energy VAD reads PCM16; G.711 input is buffered and committed by hand only.
-    if (detection === null || this.#config.audio.input.format.type !== 'audio/pcm') return undefined;
+    // Energy VAD reads PCM16; G.711 input is buffered and committed by hand only. WebRTC input is
+    // Opus, decoded to PCM16 24 kHz whatever the configured format says.
+    const pcmInput = this.deps.audioOutput !== undefined || this.#config.audio.input.format.type === 'audio/pcm';
+    if (detection === null || !pcmInput) return undefined;
     return new EnergyVad(vadSettings(detection), 24_000);
   }
 
@@ -135,7 +145,15 @@ export class OpenAiRealtimeSession {
     if (bytes === undefined) return this.#error(event, { code: 'invalid_value', param: 'audio', message: "Invalid 'audio'. Expected base64-encoded audio bytes." });
     if (bytes.length > MAX_APPEND_BYTES) return this.#error(event, { code: 'invalid_value', param: 'audio', message: 'Audio content exceeds the maximum of 15 MiB per event.' });
     const { rateHz, bytesPerSample } = formatRate(this.#config.audio.input.format);
-    const ms = (bytes.length / bytesPerSample / rateHz) * 1000;
+    this.#ingest(bytes, (bytes.length / bytesPerSample / rateHz) * 1000);
+  }
+
+  /** WebRTC input: PCM16 24 kHz decoded from the call's incoming Opus track. */
+  appendPcm(pcm: Buffer): void {
+    this.#ingest(pcm, (pcm.length / 2 / 24_000) * 1000);
+  }
+
+  #ingest(bytes: Buffer, ms: number): undefined {
     this.deps.record.audioBytesIn += bytes.length;
     this.deps.record.audioMsIn += ms;
     this.#bufferMs += ms;
@@ -151,7 +169,26 @@ export class OpenAiRealtimeSession {
     this.#send({ type: 'input_audio_buffer.speech_started', audio_start_ms: Math.round(audioStartMs), item_id: this.#speechItemId });
     const detection = this.#config.audio.input.turn_detection;
     // Barge-in: the server stops its own answer; the client truncates what it had not played yet.
-    if (this.#response !== undefined && detection?.interrupt_response) this.#response.cancel('turn_detected');
+    if (this.#response !== undefined && detection?.interrupt_response) {
+      this.#response.cancel('turn_detected');
+      // Over WebRTC the server stops its own track and keeps only what was heard, so the client need not truncate.
+      if (this.deps.audioOutput !== undefined) this.#truncateHeard(this.#response.itemId, this.deps.audioOutput.clear());
+    }
+  }
+
+  #truncateHeard(itemId: string | undefined, playedMs: number): void {
+    if (itemId !== undefined && this.#conversation.has(itemId) && playedMs < this.#conversation.audioMsOf(itemId)) this.#conversation.setAudioMs(itemId, playedMs);
+  }
+
+  #outputClear(event: Record<string, unknown>): undefined {
+    const output = this.deps.audioOutput;
+    if (output === undefined) {
+      return this.#error(event, { code: 'invalid_value', param: 'type', message: 'output_audio_buffer.clear is only supported for WebRTC connections.' });
+    }
+    // "Stop generating audio": the response in flight ends too, with what was heard kept.
+    const response = this.#response;
+    response?.cancel('client_cancelled');
+    this.#truncateHeard(response?.itemId, output.clear());
   }
 
   #speechStopped(audioEndMs: number): undefined {
@@ -302,6 +339,7 @@ export class OpenAiRealtimeSession {
       inputTokens: this.#conversation.inputTokens(),
       pace: this.deps.pace,
       send: (e) => this.#send(e),
+      ...(this.deps.audioOutput === undefined ? {} : { audioOutput: this.deps.audioOutput }),
       nextId: (p) => this.deps.nextId(p),
       store: (item, audioMs) => {
         if (outOfBand) return null;
