@@ -1,4 +1,4 @@
-import { JSONCodec, type JetStreamClient, type JetStreamManager, type JsMsg, type NatsConnection } from 'nats';
+import { JSONCodec, type JetStreamClient, type JetStreamManager, type MsgRequest, type NatsConnection, type NatsError, type Msg, type Subscription } from 'nats';
 import type { FastifyBaseLogger } from 'fastify';
 import { createParser, JetStreamNames, Subjects, TurnChunk, type TurnChunks } from '@voxgate/protocol';
 
@@ -11,10 +11,47 @@ export const POLL_MAX_CHUNKS = 1_000;
 /** A consumer left behind by a crashed gateway disappears after this long without a reader. */
 const CONSUMER_INACTIVE_MS = 30_000;
 
+/**
+ * A catch-up that needs more direct gets than this reads through an ordered consumer instead: a
+ * get is one cheap round trip, a consumer costs a JetStream API call and a pull, so gets win only
+ * for a few chunks (a follower joining a turn that has just started, or filling a small gap).
+ */
+const MAX_WALK_GETS = 24;
+
+/**
+ * A followed turn quiet for this long is looked up in the stream once, in case its live chunk was
+ * missed (published just before the subscription reached the server but stored after the
+ * catch-up looked, or lost in a reconnect); the wait doubles up to the maximum while it stays quiet.
+ */
+const RECHECK_FIRST_MS = 250;
+const RECHECK_MAX_MS = 5_000;
+
+/**
+ * A live chunk ahead of the next expected one means one was missed; the stream is asked again
+ * every this many ms, this many times, before the missing chunk is given up as never stored.
+ */
+const GAP_RETRY_MS = 20;
+const GAP_RETRIES = 25;
+
 export const isTerminal = (chunk: TurnChunk): boolean => chunk.type === 'done' || chunk.type === 'error';
 
 /** How a `follow` ended. */
 export type FollowEnd = 'finished' | 'aborted' | 'idle';
+
+export interface FollowOptions {
+  signal: AbortSignal;
+  idleMs: number;
+  onChunk: (chunk: TurnChunk) => void;
+}
+
+/** A `STREAM.MSG.GET` query, `next_by_subj` included (nats.js exports that type only for direct gets). */
+type GetQuery = MsgRequest | { seq: number; next_by_subj: string };
+
+/** A chunk as stored in the turns stream, with its stream sequence (not the chunk's own `seq`). */
+interface StoredChunk {
+  streamSeq: number;
+  chunk: TurnChunk;
+}
 
 /**
  * Reads turns from JetStream, where llm-text publishes every chunk under `Subjects.turn(turnId)`.
@@ -42,14 +79,7 @@ export class TurnReader {
 
   /** The turn's latest chunk (one lookup by subject), or undefined when the turn is unknown or expired. */
   async last(turnId: string): Promise<TurnChunk | undefined> {
-    const jsm = await this.manager();
-    try {
-      const stored = await jsm.streams.getMessage(JetStreamNames.turnsStream, { last_by_subj: Subjects.turn(turnId) });
-      return this.decode(stored.data, turnId);
-    } catch (error) {
-      if ((error as { code?: string }).code === '404') return undefined;
-      throw error;
-    }
+    return (await this.latest(turnId))?.chunk;
   }
 
   /**
@@ -57,95 +87,54 @@ export class TurnReader {
    * left to send; undefined for an unknown turn. A poll with nothing new costs one lookup.
    */
   async read(turnId: string, afterSeq: number, limit = POLL_MAX_CHUNKS): Promise<TurnChunks | undefined> {
-    const last = await this.last(turnId);
+    const last = await this.latest(turnId);
     if (!last) return undefined;
-    if (last.seq <= afterSeq) return { turnId, chunks: [], finished: isTerminal(last) };
-
-    const chunks: TurnChunk[] = [];
-    let finished = false;
-    const consumer = await this.js.consumers.get(JetStreamNames.turnsStream, {
-      filterSubjects: Subjects.turn(turnId),
-      inactive_threshold: CONSUMER_INACTIVE_MS,
-    });
-    const messages = await consumer.consume({ max_messages: Math.min(limit, 500), expires: 5_000 });
-    // The stream can only grow, and `last` is already stored, so the read ends at it at the latest.
-    const guard = setTimeout(() => messages.stop(), 5_000);
-    try {
-      let seen = 0;
-      for await (const m of messages) {
-        const chunk = this.decode(m.data, turnId);
-        if (chunk && chunk.seq > seen) {
-          seen = chunk.seq;
-          if (chunk.seq > afterSeq) chunks.push(chunk);
-          if (isTerminal(chunk)) finished = true;
-        }
-        if (finished || chunks.length >= limit || m.info.pending === 0) break;
-      }
-    } finally {
-      clearTimeout(guard);
-      messages.stop();
-      void consumer.delete().catch(() => {});
-    }
-    return { turnId, chunks, finished };
+    if (last.chunk.seq <= afterSeq) return { turnId, chunks: [], finished: isTerminal(last.chunk) };
+    const chunks = await this.storedAfter(turnId, afterSeq, last, limit);
+    const final = chunks.at(-1);
+    return { turnId, chunks, finished: final !== undefined && isTerminal(final) };
   }
 
   /**
-   * Calls `onChunk` for every chunk after `afterSeq`, live, until the turn ends, `signal` aborts,
-   * or nothing arrives for `idleMs` (the owner died without ending the turn).
+   * Calls `onChunk` for every chunk after `afterSeq`, each once and in order, live, until the turn
+   * ends, `signal` aborts, or nothing arrives for `idleMs` (the owner died without ending the turn).
+   * Live chunks come from a plain NATS subscription (JetStream delivers a stream's messages to
+   * core subscribers too), opened before the stored chunks are read, so none falls between the two.
    */
-  async follow(
-    turnId: string,
-    afterSeq: number,
-    options: { signal: AbortSignal; idleMs: number; onChunk: (chunk: TurnChunk) => void },
-  ): Promise<FollowEnd> {
-    if (options.signal.aborted) return 'aborted';
-    const consumer = await this.js.consumers.get(JetStreamNames.turnsStream, {
-      filterSubjects: Subjects.turn(turnId),
-      inactive_threshold: CONSUMER_INACTIVE_MS,
+  follow(turnId: string, afterSeq: number, options: FollowOptions): Promise<FollowEnd> {
+    if (options.signal.aborted) return Promise.resolve('aborted');
+    return new Promise<FollowEnd>((resolve, reject) => {
+      new Follow(this, turnId, afterSeq, options, { resolve, reject }).start();
     });
-    const messages = await consumer.consume({ max_messages: 256 });
-    let end: FollowEnd = 'aborted';
-    let idle: NodeJS.Timeout | undefined;
-    const stop = (why: FollowEnd) => {
-      end = why;
-      messages.stop();
-    };
-    const armIdle = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => stop('idle'), options.idleMs);
-    };
-    const onAbort = () => stop('aborted');
-    options.signal.addEventListener('abort', onAbort, { once: true });
-    armIdle();
-    try {
-      // Chunks are numbered without gaps; anything at or below `seen` is a redelivery.
-      let seen = 0;
-      for await (const m of messages) {
-        armIdle();
-        const chunk = this.decodeMsg(m, turnId);
-        if (!chunk || chunk.seq <= seen) continue;
-        if (chunk.seq !== seen + 1) this.log.warn({ turnId, expected: seen + 1, got: chunk.seq }, 'turn chunks have a gap');
-        seen = chunk.seq;
-        if (chunk.seq > afterSeq) options.onChunk(chunk);
-        if (isTerminal(chunk)) {
-          end = 'finished';
-          break;
-        }
-      }
-    } finally {
-      clearTimeout(idle);
-      options.signal.removeEventListener('abort', onAbort);
-      messages.stop();
-      void consumer.delete().catch(() => {});
+  }
+
+  /** @internal A live subscription to the turn's subject (for `Follow`). */
+  subscribe(turnId: string, callback: (error: NatsError | null, msg: Msg) => void): Subscription {
+    return this.nc.subscribe(Subjects.turn(turnId), { callback });
+  }
+
+  /** @internal The turn's latest stored chunk with its stream sequence; undefined when none is stored. */
+  async latest(turnId: string): Promise<StoredChunk | undefined> {
+    return this.get(turnId, { last_by_subj: Subjects.turn(turnId) });
+  }
+
+  /**
+   * @internal The stored chunks after `afterSeq` up to `last` (at most `limit`), in order: the last
+   * one as it is, a few by direct gets, many through an ordered consumer.
+   */
+  async storedAfter(turnId: string, afterSeq: number, last: StoredChunk, limit: number): Promise<TurnChunk[]> {
+    const missing = last.chunk.seq - afterSeq;
+    if (missing <= 0) return [];
+    if (missing === 1) return [last.chunk];
+    if (missing <= limit && missing <= MAX_WALK_GETS) {
+      const walked = await this.walk(turnId, afterSeq, last);
+      if (walked !== undefined) return walked;
     }
-    return end;
+    return this.consume(turnId, afterSeq, last.chunk.seq, limit);
   }
 
-  private decodeMsg(m: JsMsg, turnId: string): TurnChunk | undefined {
-    return this.decode(m.data, turnId);
-  }
-
-  private decode(data: Uint8Array, turnId: string): TurnChunk | undefined {
+  /** @internal */
+  decode(data: Uint8Array, turnId: string): TurnChunk | undefined {
     let value: unknown;
     try {
       value = json.decode(data);
@@ -159,5 +148,259 @@ export class TurnReader {
       return undefined;
     }
     return parsed.value;
+  }
+
+  /** @internal */
+  warn(details: Record<string, unknown>, message: string): void {
+    this.log.warn(details, message);
+  }
+
+  /** One stored message by a `STREAM.MSG.GET` query; undefined when there is none (or it is not a chunk). */
+  private async get(turnId: string, query: GetQuery): Promise<StoredChunk | undefined> {
+    const jsm = await this.manager();
+    try {
+      // NATS 2.9+ takes `next_by_subj` on STREAM.MSG.GET too (nats.js types it for direct gets
+      // only, which need `allow_direct` on the stream); the client passes the query through.
+      const stored = await jsm.streams.getMessage(JetStreamNames.turnsStream, query as MsgRequest);
+      const chunk = this.decode(stored.data, turnId);
+      return chunk === undefined ? undefined : { streamSeq: stored.seq, chunk };
+    } catch (error) {
+      if ((error as { code?: string }).code === '404') return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Reads the chunks after `afterSeq` up to `last` by `next_by_subj` gets, or gives up (undefined)
+   * when that would take more than `MAX_WALK_GETS`. Chunk `afterSeq + 1` is stored at least
+   * `missing - 1` stream positions before `last` (exactly that many when no other turn published
+   * in between), so the walk starts there and steps back, doubling the distance, until it starts
+   * at or before that chunk.
+   */
+  private async walk(turnId: string, afterSeq: number, last: StoredChunk): Promise<TurnChunk[] | undefined> {
+    const subject = Subjects.turn(turnId);
+    let gets = 0;
+    const next = (fromStreamSeq: number) => {
+      gets++;
+      return this.get(turnId, { next_by_subj: subject, seq: fromStreamSeq });
+    };
+    let distance = last.chunk.seq - afterSeq - 1;
+    let at: StoredChunk | undefined;
+    for (;;) {
+      const from = Math.max(1, last.streamSeq - distance);
+      at = await next(from);
+      if (at === undefined) return undefined;
+      if (at.chunk.seq <= afterSeq + 1 || from === 1) break;
+      if (gets >= MAX_WALK_GETS) return undefined;
+      distance *= 2;
+    }
+    const chunks: TurnChunk[] = [];
+    let seen = afterSeq;
+    for (;;) {
+      if (at.chunk.seq > seen) {
+        seen = at.chunk.seq;
+        chunks.push(at.chunk);
+      }
+      if (at.streamSeq >= last.streamSeq) return chunks;
+      if (gets >= MAX_WALK_GETS) return undefined;
+      const following: StoredChunk | undefined = await next(at.streamSeq + 1);
+      if (following === undefined) return chunks;
+      at = following;
+    }
+  }
+
+  /** Reads the chunks after `afterSeq` up to chunk `untilSeq` (at most `limit`) through an ordered consumer. */
+  private async consume(turnId: string, afterSeq: number, untilSeq: number, limit: number): Promise<TurnChunk[]> {
+    const chunks: TurnChunk[] = [];
+    const consumer = await this.js.consumers.get(JetStreamNames.turnsStream, {
+      filterSubjects: Subjects.turn(turnId),
+      inactive_threshold: CONSUMER_INACTIVE_MS,
+    });
+    const messages = await consumer.consume({ max_messages: Math.min(limit, 500), expires: 5_000 });
+    // The stream can only grow, and chunk `untilSeq` is already stored, so the read ends at it at the latest.
+    const guard = setTimeout(() => messages.stop(), 5_000);
+    try {
+      let seen = afterSeq;
+      for await (const m of messages) {
+        const chunk = this.decode(m.data, turnId);
+        if (chunk && chunk.seq > seen) {
+          seen = chunk.seq;
+          chunks.push(chunk);
+        }
+        if (seen >= untilSeq || chunks.length >= limit || m.info.pending === 0) break;
+      }
+    } finally {
+      clearTimeout(guard);
+      messages.stop();
+      void consumer.delete().catch(() => {});
+    }
+    return chunks;
+  }
+}
+
+/**
+ * One `follow`: live chunks from the subscription are buffered by `seq` and handed on only in
+ * order; whatever the subscription did not bring (chunks stored before it began, a gap, a missed
+ * last chunk) is read from the stream, and anything at or below the last handed-on `seq` dropped.
+ */
+class Follow {
+  #delivered: number;
+  /** Live chunks above the next expected one, waiting for the stream to fill the gap. */
+  readonly #ahead = new Map<number, TurnChunk>();
+  #filling = false;
+  #ended = false;
+  #gapRetries = 0;
+  #gapTimer: NodeJS.Timeout | undefined;
+  #subscription: Subscription | undefined;
+  #idle: NodeJS.Timeout | undefined;
+  #recheck: NodeJS.Timeout | undefined;
+  #recheckMs = RECHECK_FIRST_MS;
+  readonly #onAbort = () => this.#finish('aborted');
+
+  constructor(
+    private readonly reader: TurnReader,
+    private readonly turnId: string,
+    afterSeq: number,
+    private readonly options: FollowOptions,
+    private readonly settle: { resolve: (end: FollowEnd) => void; reject: (error: unknown) => void },
+  ) {
+    this.#delivered = afterSeq;
+  }
+
+  start(): void {
+    this.options.signal.addEventListener('abort', this.#onAbort, { once: true });
+    try {
+      this.#subscription = this.reader.subscribe(this.turnId, (error, msg) => this.#onLive(error, msg));
+    } catch (error) {
+      this.#fail(error);
+      return;
+    }
+    this.#idle = setTimeout(() => this.#finish('idle'), this.options.idleMs);
+    this.#armRecheck();
+    // Sent after the SUB on the same connection, so the server has the subscription by the time it
+    // looks: every chunk is either in what the catch-up reads or delivered live (or both).
+    void this.#fill();
+  }
+
+  #onLive(error: NatsError | null, msg: Msg): void {
+    if (this.#ended) return;
+    if (error) {
+      this.#fail(error);
+      return;
+    }
+    const chunk = this.reader.decode(msg.data, this.turnId);
+    if (chunk === undefined || chunk.seq <= this.#delivered) return;
+    this.#heard();
+    this.#ahead.set(chunk.seq, chunk);
+    if (!this.#filling) this.#drain();
+  }
+
+  /** Hands on buffered chunks while they are contiguous; a gap left behind is filled from the stream. */
+  #drain(): void {
+    for (let next = this.#ahead.get(this.#delivered + 1); next !== undefined; next = this.#ahead.get(this.#delivered + 1)) {
+      this.#ahead.delete(next.seq);
+      this.#deliver(next);
+      if (this.#ended) return;
+    }
+    if (this.#ahead.size === 0) {
+      this.#gapRetries = 0;
+      return;
+    }
+    if (!this.#filling && this.#gapTimer === undefined) void this.#fill();
+  }
+
+  /** Reads from the stream what is stored after the last handed-on chunk. */
+  async #fill(): Promise<void> {
+    if (this.#filling || this.#ended) return;
+    this.#filling = true;
+    try {
+      const last = await this.reader.latest(this.turnId);
+      if (last !== undefined && !this.#ended) {
+        const stored = await this.reader.storedAfter(this.turnId, this.#delivered, last, Number.POSITIVE_INFINITY);
+        for (const chunk of stored) {
+          if (this.#ended) return;
+          if (chunk.seq > this.#delivered) this.#deliver(chunk);
+        }
+        // Resumed after the final chunk: nothing to send, and nothing more will come.
+        if (isTerminal(last.chunk) && last.chunk.seq <= this.#delivered) {
+          this.#finish('finished');
+          return;
+        }
+      }
+    } catch (error) {
+      this.#fail(error);
+      return;
+    } finally {
+      this.#filling = false;
+    }
+    if (this.#ended) return;
+    for (const seq of this.#ahead.keys()) if (seq <= this.#delivered) this.#ahead.delete(seq);
+    this.#drain();
+    if (this.#ended || this.#ahead.size === 0) return;
+    // Still a gap: the missing chunk may not be stored yet (its live copy was missed, the next one
+    // was not). Ask again shortly; after enough tries, go on without it.
+    if (++this.#gapRetries > GAP_RETRIES) {
+      const next = Math.min(...this.#ahead.keys());
+      this.reader.warn({ turnId: this.turnId, expected: this.#delivered + 1, got: next }, 'turn chunks have a gap');
+      this.#delivered = next - 1;
+      this.#gapRetries = 0;
+      this.#drain();
+      return;
+    }
+    this.#gapTimer = setTimeout(() => {
+      this.#gapTimer = undefined;
+      void this.#fill();
+    }, GAP_RETRY_MS);
+  }
+
+  #deliver(chunk: TurnChunk): void {
+    if (chunk.seq !== this.#delivered + 1) this.reader.warn({ turnId: this.turnId, expected: this.#delivered + 1, got: chunk.seq }, 'turn chunks have a gap');
+    this.#delivered = chunk.seq;
+    this.#heard();
+    try {
+      this.options.onChunk(chunk);
+    } catch (error) {
+      this.#fail(error);
+      return;
+    }
+    if (isTerminal(chunk)) this.#finish('finished');
+  }
+
+  /** Something arrived: the turn is alive, so the idle and recheck clocks start over. */
+  #heard(): void {
+    this.#idle?.refresh();
+    if (this.#recheckMs === RECHECK_FIRST_MS) this.#recheck?.refresh();
+    else {
+      this.#recheckMs = RECHECK_FIRST_MS;
+      this.#armRecheck();
+    }
+  }
+
+  #armRecheck(): void {
+    clearTimeout(this.#recheck);
+    this.#recheck = setTimeout(() => {
+      this.#recheckMs = Math.min(this.#recheckMs * 2, RECHECK_MAX_MS);
+      this.#armRecheck();
+      void this.#fill();
+    }, this.#recheckMs);
+  }
+
+  #cleanUp(): boolean {
+    if (this.#ended) return false;
+    this.#ended = true;
+    clearTimeout(this.#idle);
+    clearTimeout(this.#recheck);
+    clearTimeout(this.#gapTimer);
+    this.options.signal.removeEventListener('abort', this.#onAbort);
+    this.#subscription?.unsubscribe();
+    return true;
+  }
+
+  #finish(end: FollowEnd): void {
+    if (this.#cleanUp()) this.settle.resolve(end);
+  }
+
+  #fail(error: unknown): void {
+    if (this.#cleanUp()) this.settle.reject(error);
   }
 }

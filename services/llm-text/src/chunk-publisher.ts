@@ -84,11 +84,14 @@ export class ChunkPublisher {
     while (this.#inFlight.size >= MAX_IN_FLIGHT) await Promise.race(this.#inFlight);
   }
 
-  /** Sends what is buffered, waits for every ack, then publishes the final chunk and waits for it. */
+  /**
+   * Sends what is buffered and the final chunk, then waits for every ack. The final chunk does not
+   * wait for the others' acks first: publishes on one connection are stored in the order sent, and
+   * waiting would add a JetStream round trip to the end of every answer.
+   */
   async end(final: Extract<ChunkBody, { type: 'done' | 'error' }>): Promise<void> {
     this.flush();
-    await Promise.all(this.#inFlight);
     this.publish(final);
-    await Promise.all(this.#inFlight);
+    await this.settled();
   }
 }

@@ -1,0 +1,117 @@
+import { connect, JSONCodec, type Msg, type NatsError, type Subscription } from 'nats';
+import t from 'tap';
+import { Subjects, type TurnChunk } from '@voxgate/protocol';
+import { createLogger, ensureJetStream } from '@voxgate/service-kit';
+import { startNatsServer } from '../../../test/helpers/nats-server.js';
+import { TurnReader } from '../src/turn-reader.js';
+
+// The seam between the live subscription and the catch-up from the stream, against a real NATS.
+const nats = await startNatsServer();
+t.teardown(() => nats.dispose());
+const nc = await connect({ servers: nats.url });
+t.teardown(() => nc.close());
+await ensureJetStream(nc);
+const js = nc.jetstream();
+const json = JSONCodec();
+const log = createLogger('turn-reader-test', 'silent');
+
+let turns = 0;
+const newTurn = () => `seam_${process.pid}_${++turns}`;
+const chunk = (seq: number, last: number): TurnChunk =>
+  seq === 1 ? { seq, type: 'start', model: 'm', conversationId: 'c' } : seq === last ? { seq, type: 'done', finishReason: 'stop' } : { seq, type: 'delta', text: `t${seq} ` };
+/** Publishes chunk `seq` of a turn of `last` chunks, and one of another turn, so the stream interleaves them. */
+const publish = (turnId: string, seq: number, last: number) =>
+  Promise.all([
+    js.publish(Subjects.turn(turnId), json.encode(chunk(seq, last)), { msgID: `${turnId}:${seq}` }),
+    js.publish(Subjects.turn(`${turnId}_other`), json.encode(chunk(seq, last + 1)), { msgID: `${turnId}_other:${seq}` }),
+  ]);
+const seqs = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** Follows a turn, collecting the seq of every chunk handed on. */
+async function follow(reader: TurnReader, turnId: string, afterSeq: number, idleMs = 5_000) {
+  const got: number[] = [];
+  const end = await reader.follow(turnId, afterSeq, { signal: new AbortController().signal, idleMs, onChunk: (c) => void got.push(c.seq) });
+  return { end, got };
+}
+
+/** A reader whose live subscription misses the chunks `drop` names, as a reconnect or a race would. */
+class LossyReader extends TurnReader {
+  constructor(private readonly drop: Set<number>) {
+    super(nc, log);
+  }
+  override subscribe(turnId: string, callback: (error: NatsError | null, msg: Msg) => void): Subscription {
+    return super.subscribe(turnId, (error, msg) => {
+      const seq = (json.decode(msg.data) as TurnChunk).seq;
+      if (!this.drop.has(seq)) callback(error, msg);
+    });
+  }
+}
+
+for (const [stored, after] of [
+  [1, 0],
+  [6, 0],
+  [6, 3],
+  [40, 0],
+  [40, 37],
+] as const) {
+  t.test(`joining after ${stored} stored chunks (resuming after ${after}): every later chunk once, in order`, async (t) => {
+    const turnId = newTurn();
+    const last = 60;
+    for (let seq = 1; seq <= stored; seq++) await publish(turnId, seq, last);
+    const reader = new TurnReader(nc, log);
+    const following = follow(reader, turnId, after);
+    // The rest is published while the follower subscribes and catches up, without waiting for acks.
+    const rest: Promise<unknown>[] = [];
+    for (let seq = stored + 1; seq <= last; seq++) {
+      rest.push(publish(turnId, seq, last));
+      if (seq % 7 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(rest);
+    const { end, got } = await following;
+    t.equal(end, 'finished');
+    t.same(got, seqs(after + 1, last));
+  });
+}
+
+t.test('live chunks missed by the subscription are read from the stream, the final one too', async (t) => {
+  const turnId = newTurn();
+  const last = 20;
+  await publish(turnId, 1, last);
+  const following = follow(new LossyReader(new Set([5, 6, 12, last])), turnId, 0);
+  for (let seq = 2; seq <= last; seq++) {
+    await publish(turnId, seq, last);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  const { end, got } = await following;
+  t.equal(end, 'finished');
+  t.same(got, seqs(1, last));
+});
+
+t.test('resuming after the final chunk ends at once with nothing; a silent turn ends idle', async (t) => {
+  const turnId = newTurn();
+  for (let seq = 1; seq <= 3; seq++) await publish(turnId, seq, 3);
+  t.same(await follow(new TurnReader(nc, log), turnId, 3), { end: 'finished', got: [] });
+  const silent = newTurn();
+  await publish(silent, 1, 9);
+  t.same(await follow(new TurnReader(nc, log), silent, 0, 300), { end: 'idle', got: [1] });
+});
+
+t.test('polling reads short and long stretches alike', async (t) => {
+  const turnId = newTurn();
+  const last = 50;
+  for (let seq = 1; seq <= last; seq++) await publish(turnId, seq, last);
+  const reader = new TurnReader(nc, log);
+  for (const [after, limit] of [
+    [0, 1_000],
+    [45, 1_000],
+    [48, 1_000],
+    [10, 5],
+    [10, 30],
+  ] as const) {
+    const read = await reader.read(turnId, after, limit);
+    const to = Math.min(last, after + limit);
+    t.same(read?.chunks.map((c) => c.seq), seqs(after + 1, to), `after ${after}, at most ${limit}`);
+    t.equal(read?.finished, to === last);
+  }
+  t.equal(await reader.read(newTurn(), 0), undefined, 'an unknown turn');
+});
