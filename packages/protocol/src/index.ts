@@ -74,3 +74,15 @@ export {
   RelayEntry,
   RelayRegistry,
 } from './relay.js';
+export {
+  ClientSecretRequest,
+  ClientSecretResponse,
+  CreateCall,
+  HangupCall,
+  RealtimeCallAnswer,
+  RealtimeCallRequest,
+  RealtimeHangupAnswer,
+  WebrtcLimits,
+  WebrtcSubjects,
+  WebrtcTurnDetection,
+} from './webrtc.js';

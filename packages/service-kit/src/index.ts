@@ -10,6 +10,7 @@ export { fastifyOptions } from './http.js';
 export { shutdown, shutdownOnSignals, type ShutdownOptions } from './shutdown.js';
 export { ProviderEnv } from './provider-config.js';
 export { useProxyForFetch, type ProxySettings } from './proxy.js';
+export { bypassed, ConnectTunnelAgent, proxyFor } from './proxy-agent.js';
 export { loadConfigOrExit, orExitOnConfigError, startService, type BaseConfig, type ServiceContext, type ServiceDefinition } from './start.js';
 export { serveCatalogue } from './catalogue.js';
 export { ensureJetStream } from './jetstream.js';

@@ -11,6 +11,7 @@ import { attachmentsRoute } from './routes/api/attachments.js';
 import { chatRoute } from './routes/api/chat.js';
 import { conversationsRoute } from './routes/api/conversations.js';
 import { modelsRoute } from './routes/api/models.js';
+import { realtimeCallsRoute } from './routes/api/realtime-calls.js';
 import { statusRoute } from './routes/api/status.js';
 import { turnsRoute } from './routes/api/turns.js';
 import { wsRoute } from './routes/api/ws.js';
@@ -41,6 +42,7 @@ export async function gatewayApp(app: FastifyInstance, { config, context }: Gate
   directory.start();
   app.addHook('onClose', async () => directory.stop());
 
+  const allowedOrigins = parseAllowedOrigins(config.ALLOWED_ORIGINS);
   const status = () => gatewayStatus(context.nats, directory, config.WEB_ROOT);
   app.readiness.setReport(async () => {
     const body = status();
@@ -55,10 +57,10 @@ export async function gatewayApp(app: FastifyInstance, { config, context }: Gate
       await api.register(chatRoute, delivery);
       await api.register(turnsRoute, delivery);
       await api.register(conversationsRoute, { nats: context.nats, timeoutMs });
+      await api.register(realtimeCallsRoute, { nats: context.nats, timeoutMs, allowedOrigins });
     },
     { prefix: '/api' },
   );
-  const allowedOrigins = parseAllowedOrigins(config.ALLOWED_ORIGINS);
   await app.register(wsRoute, { reader, live, allowedOrigins });
   // Realtime sockets are piped to a relay replica: the page's (Origin-checked) and /v1's (API_KEYS).
   await app.register(realtimeRoute, { nats: context.nats, live, allowedOrigins, apiKeys: config.API_KEYS, timeoutMs });

@@ -44,6 +44,14 @@ export const errors = defineErrors({
   upstream_rejected: { statusCode: 502, message: 'The provider refused the request.' },
   upstream_error: { statusCode: 502, message: 'The provider failed.' },
   transcription_failed: { statusCode: 502, message: 'The voice message could not be transcribed.' },
+
+  // WebRTC calls and client secrets, answered by session and passed on under the same code.
+  invalid_sdp: { statusCode: 400, message: 'The SDP offer is empty or not a WebRTC offer with media.' },
+  sdp_too_large: { statusCode: 413, message: 'The SDP offer is larger than the limit.' },
+  not_webrtc_model: { statusCode: 400, message: 'This model cannot be called over WebRTC; only OpenAI realtime models can.' },
+  model_not_allowed: { statusCode: 400, message: 'Client secrets are issued only for the OpenAI realtime models this server offers.' },
+  call_not_found: { statusCode: 404, message: 'No live call with this id.' },
+  too_many_calls: { statusCode: 503, message: 'The server follows as many calls as it may; try again shortly.' },
 });
 
 export type GatewayErrorCode = keyof typeof errors;

@@ -1,7 +1,6 @@
 import WebSocket from 'ws';
-import type { ProxySettings } from '@voxgate/service-kit';
 import { RealtimeLimits } from '@voxgate/protocol';
-import { ConnectTunnelAgent, proxyFor } from './proxy-agent.js';
+import { ConnectTunnelAgent, proxyFor, type ProxySettings } from '@voxgate/service-kit';
 
 export interface UpstreamTarget {
   /** The provider URL, from configuration only, never from a request. */

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { WebSocketServer } from 'ws';
+import { bypassed, proxyFor } from '@voxgate/service-kit';
 import { startConnectProxy } from '../../../test/helpers/connect-proxy.js';
 import { startNatsServer } from '../../../test/helpers/nats-server.js';
-import { bypassed, proxyFor } from '../src/proxy-agent.js';
 import { connectClient, startRelay } from './relay-process.js';
 
 t.test('NO_PROXY matching', async (t) => {

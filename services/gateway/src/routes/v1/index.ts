@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { openAiErrorType } from '../../openai/wire.js';
 import { v1Auth } from './auth.js';
 import { v1ChatCompletionsRoute, type V1ChatOptions } from './chat-completions.js';
+import { v1ClientSecretsRoute } from './client-secrets.js';
 import { v1ModelsRoute } from './models.js';
 
 /**
@@ -19,4 +20,5 @@ export async function v1Routes(app: FastifyInstance, options: V1ChatOptions & { 
   });
   await app.register(v1ModelsRoute, options);
   await app.register(v1ChatCompletionsRoute, options);
+  await app.register(v1ClientSecretsRoute, options);
 }

@@ -3,7 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import type { ProxySettings } from '@voxgate/service-kit';
+import type { ProxySettings } from './proxy.js';
 
 /** The proxy for `target`, per the standard HTTP(S)_PROXY/NO_PROXY meaning; undefined: go direct. */
 export function proxyFor(target: URL, settings: ProxySettings): URL | undefined {

@@ -1,0 +1,50 @@
+import type { ServiceError } from '@voxgate/service-kit';
+import { errors, upstreamUnreachable } from './errors.js';
+
+/** Characters of OpenAI's error message passed on; its messages are a sentence or two. */
+const MAX_MESSAGE_CHARS = 500;
+
+/**
+ * Removes anything that looks like a key from a provider's message before it leaves this service:
+ * OpenAI quotes part of a wrong key back ("Incorrect API key provided: sk-ab***yz"), and the
+ * configured key itself must never appear whatever the message says.
+ */
+export function scrubSecrets(message: string, apiKey: string): string {
+  const withoutKey = apiKey === '' ? message : message.split(apiKey).join('[redacted]');
+  return withoutKey.replace(/\b(?:sk|ek|rk|sess)[-_][A-Za-z0-9_*.-]{3,}/g, '[redacted]');
+}
+
+/** OpenAI's `{ error: { message, code } }`, read without trusting its shape. */
+function providerMessage(body: string): { message: string | undefined; code: string | undefined } {
+  try {
+    const parsed = JSON.parse(body) as { error?: { message?: unknown; code?: unknown } };
+    const message = typeof parsed.error?.message === 'string' ? parsed.error.message : undefined;
+    const code = typeof parsed.error?.code === 'string' ? parsed.error.code : undefined;
+    return { message, code };
+  } catch {
+    return { message: undefined, code: undefined };
+  }
+}
+
+/**
+ * A non-2xx answer from OpenAI as the error this service answers with: 4xx → `upstream_rejected`
+ * with OpenAI's own message (it names the real cause: quota, bad offer, unknown model), 5xx →
+ * `upstream_unavailable`. The body is read here so that it is never mistaken for an SDP answer.
+ */
+export async function upstreamFailure(response: Response, what: string, apiKey: string): Promise<ServiceError> {
+  const body = await response.text().catch(() => '');
+  const { message, code } = providerMessage(body);
+  const detail = message === undefined ? '' : `: ${scrubSecrets(message, apiKey).slice(0, MAX_MESSAGE_CHARS)}`;
+  const codePart = code === undefined ? '' : ` (${scrubSecrets(code, apiKey).slice(0, 100)})`;
+  const cause = new Error(`OpenAI answered ${response.status} to ${what}`);
+  if (response.status >= 400 && response.status < 500) {
+    return errors.upstream_rejected({ message: `OpenAI refused ${what} with ${response.status}${codePart}${detail}`, cause });
+  }
+  return errors.upstream_unavailable({ message: `OpenAI failed ${what} with ${response.status}${codePart}${detail}`, cause });
+}
+
+/** A request that got no answer at all: refused connection, proxy down, or our own timeout. */
+export function unreachable(error: unknown, what: string): ServiceError {
+  const timedOut = (error as { name?: string }).name === 'TimeoutError';
+  return upstreamUnreachable(error, timedOut ? `OpenAI did not answer ${what} in time.` : `OpenAI could not be reached for ${what}.`);
+}
