@@ -1,43 +1,18 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { Conversation, ModelCatalogue, createParser, type ModelEntry } from '@voxgate/protocol';
+import { launchChromium, SCREENSHOTS } from '../helpers/browser.js';
 import { startStack } from '../helpers/stack.js';
 
 // The chat view as a user sees it: Debian's Chromium (fake microphone) against the whole stack —
 // real NATS, the provider simulator, the four services — with the gateway serving the built web/.
 
-const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
-const WEB_DIST = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
-
-function findChromium(): string | undefined {
-  for (const name of ['chromium', 'chromium-browser']) {
-    try {
-      const path = execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
-      if (path) return path;
-    } catch {
-      // not this name; try the next
-    }
-  }
-  return undefined;
-}
-
-const executablePath = findChromium();
-if (!executablePath) throw new Error('Chromium is not installed; on Debian: apt-get install -y chromium');
-if (!existsSync(WEB_DIST)) throw new Error('web/ is not built; run: npm run build -w web');
-mkdirSync(SCREENSHOTS, { recursive: true });
 
 const stack = await startStack();
 t.teardown(() => stack.stop());
 const simulatorUrl = stack.simulatorUrl;
 if (!simulatorUrl) throw new Error('these tests need the provider simulator');
-const browser: Browser = await chromium.launch({
-  executablePath,
-  headless: true,
-  args: ['--no-sandbox', '--disable-background-networking', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
-});
+const browser: Browser = await launchChromium();
 t.teardown(() => browser.close());
 
 const catalogue = createParser(ModelCatalogue).parse(await (await fetch(`${stack.gatewayUrl}/api/models`)).json());

@@ -1,41 +1,16 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DOWNSTREAM_SERVICES, ModelCatalogue, createParser } from '@voxgate/protocol';
+import { launchChromium, SCREENSHOTS } from '../helpers/browser.js';
 import { startStack } from '../helpers/stack.js';
 
 // The page as a user sees it: Debian's Chromium against the whole stack (real NATS, the simulator,
 // the four services), the gateway serving the built web/.
 
-const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
-const WEB_DIST = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
-
-function findChromium(): string | undefined {
-  for (const name of ['chromium', 'chromium-browser']) {
-    try {
-      const path = execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
-      if (path) return path;
-    } catch {
-      // not this name; try the next
-    }
-  }
-  return undefined;
-}
-
-const executablePath = findChromium();
-if (!executablePath) throw new Error('Chromium is not installed; on Debian: apt-get install -y chromium');
-if (!existsSync(WEB_DIST)) throw new Error('web/ is not built; run: npm run build -w web');
-mkdirSync(SCREENSHOTS, { recursive: true });
 
 const stack = await startStack();
 t.teardown(() => stack.stop());
-const browser: Browser = await chromium.launch({
-  executablePath,
-  headless: true,
-  args: ['--no-sandbox', '--disable-background-networking', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
-});
+const browser: Browser = await launchChromium();
 t.teardown(() => browser.close());
 
 const catalogueResponse = await fetch(`${stack.gatewayUrl}/api/models`);

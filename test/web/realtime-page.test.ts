@@ -1,93 +1,22 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { ModelCatalogue, createParser, type ModelEntry } from '@voxgate/protocol';
+import { fakeMicrophoneWav, launchChromium, SCREENSHOTS } from '../helpers/browser.js';
 import { startStack } from '../helpers/stack.js';
 
 // Realtime mode as a user meets it: Debian's Chromium with a fake microphone that says a sentence
 // (espeak-ng) and then pauses, so the simulator's energy VAD ends the turn, against the whole
 // stack — gateway → realtime-relay → provider simulator (OpenAI GA realtime WebSocket).
 
-const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
-const WEB_DIST = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
 
-function which(name: string): string | undefined {
-  try {
-    return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const executablePath = which('chromium') ?? which('chromium-browser');
-if (!executablePath) throw new Error('Chromium is not installed; on Debian: apt-get install -y chromium');
-if (!existsSync(WEB_DIST)) throw new Error('web/ is not built; run: npm run build -w web');
-mkdirSync(SCREENSHOTS, { recursive: true });
-
-/**
- * What the fake microphone plays, looped by Chromium: about 1.5 s of speech, then 3 s of silence.
- * The silence ends the first turn (VAD silence 500 ms) and the model answers; the loop's next
- * sentence starts while the answer (about 5 s of audio) is still playing: a barge-in.
- */
-const work = mkdtempSync(join(tmpdir(), 'voxgate-rt-'));
-t.teardown(() => rmSync(work, { recursive: true, force: true }));
-const microphone = join(work, 'microphone.wav');
-const SILENCE_S = 3;
-if (which('espeak-ng') && which('sox')) {
-  const spoken = join(work, 'spoken.wav');
-  execFileSync('espeak-ng', ['-s', '170', '-w', spoken, 'Hello there, how is the weather today?']);
-  execFileSync('sox', [spoken, '-r', '48000', '-c', '1', '-b', '16', microphone, 'pad', '0', String(SILENCE_S)]);
-} else {
-  // Without them (Debian: apt-get install -y espeak-ng sox) a voiced hum in syllables stands in:
-  // the simulator's VAD reads energy, not words.
-  writeFileSync(microphone, syllablesWav(48_000, 1.5, SILENCE_S));
-}
-
-function syllablesWav(rateHz: number, speechS: number, silenceS: number): Buffer {
-  const speech = Math.round(rateHz * speechS);
-  const total = speech + Math.round(rateHz * silenceS);
-  const wav = Buffer.alloc(44 + total * 2);
-  wav.write('RIFF', 0, 'ascii');
-  wav.writeUInt32LE(36 + total * 2, 4);
-  wav.write('WAVEfmt ', 8, 'ascii');
-  wav.writeUInt32LE(16, 16);
-  wav.writeUInt16LE(1, 20);
-  wav.writeUInt16LE(1, 22);
-  wav.writeUInt32LE(rateHz, 24);
-  wav.writeUInt32LE(rateHz * 2, 28);
-  wav.writeUInt16LE(2, 32);
-  wav.writeUInt16LE(16, 34);
-  wav.write('data', 36, 'ascii');
-  wav.writeUInt32LE(total * 2, 40);
-  for (let i = 0; i < speech; i++) {
-    const time = i / rateHz;
-    const envelope = Math.max(0, Math.sin(Math.PI * 4 * time)) ** 0.5;
-    const voice = Math.sin(2 * Math.PI * 140 * time) + 0.5 * Math.sin(2 * Math.PI * 280 * time) + 0.3 * Math.sin(2 * Math.PI * 700 * time);
-    wav.writeInt16LE(Math.round(envelope * voice * 9_000), 44 + i * 2);
-  }
-  return wav;
-}
+const { path: microphone, cleanup: removeMicrophone } = fakeMicrophoneWav(3);
+t.teardown(removeMicrophone);
 
 const stack = await startStack();
 t.teardown(() => stack.stop());
 const simulatorUrl = stack.simulatorUrl;
 if (!simulatorUrl) throw new Error('these tests need the provider simulator');
-const browser: Browser = await chromium.launch({
-  executablePath,
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-background-networking',
-    '--use-fake-device-for-media-stream',
-    '--use-fake-ui-for-media-stream',
-    `--use-file-for-fake-audio-capture=${microphone}`,
-    '--autoplay-policy=no-user-gesture-required',
-  ],
-});
+const browser: Browser = await launchChromium({ microphoneWav: microphone, autoplay: true });
 t.teardown(() => browser.close());
 
 const catalogue = createParser(ModelCatalogue).parse(await (await fetch(`${stack.gatewayUrl}/api/models`)).json());
@@ -155,6 +84,8 @@ function probe(page: Page): Promise<Probe> {
 const pageErrors: string[] = [];
 const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
 t.teardown(() => context.close());
+// This file is about the WebSocket relay; OpenAI models would go over WebRTC first (webrtc-page.test.ts).
+await context.addInitScript(() => localStorage.setItem('voxgate.transport', 'websocket'));
 const page = await context.newPage();
 page.on('pageerror', (error) => pageErrors.push(error.message));
 await page.goto(stack.gatewayUrl);
@@ -165,7 +96,8 @@ t.test('picking a realtime model connects at once, in the realtime look', async 
   await page.locator('.picker-button').click();
   await page.locator(`.picker-panel [data-model="${realtime.id}"]`).click();
   await status.and(page.locator('[data-status="connected"]')).waitFor({ timeout: 15_000 });
-  t.equal(await status.textContent(), 'Connected', 'the status chip says so');
+  t.equal(await status.locator('.rt-status-text').textContent(), 'Connected', 'the status chip says so');
+  t.equal(await status.locator('.rt-status-via').textContent(), 'WebSocket relay', 'and names the transport');
   t.equal(await page.getAttribute('html', 'data-theme'), 'realtime', 'the page is orange');
   t.match(await page.locator('.rt-title').textContent(), realtime.label, 'the model is named');
 

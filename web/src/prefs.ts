@@ -4,7 +4,7 @@
  */
 const PREFIX = 'voxgate.';
 
-export type PrefKey = 'lang' | 'model' | 'voice' | 'talkMode';
+export type PrefKey = 'lang' | 'model' | 'voice' | 'talkMode' | 'transport';
 
 export function readPref(key: PrefKey): string | undefined {
   try {

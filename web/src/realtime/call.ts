@@ -1,7 +1,7 @@
 import type { Playback } from './playback.js';
 import { RealtimeSession, type SessionError, type SessionSettings } from './session.js';
 import type { NoteLine, Transcript } from './transcript.js';
-import type { ClientEvent, EventTransport, TransportClose, TransportFactory } from './transport.js';
+import type { ClientEvent, EventTransport, LinkState, MediaLink, TransportClose, TransportFactory, TransportName } from './transport.js';
 
 /**
  * A call: sessions one after another over whatever transport, until the user hangs up. When a
@@ -10,7 +10,8 @@ import type { ClientEvent, EventTransport, TransportClose, TransportFactory } fr
  * that end for good reasons (the time limit, idle) are not retried behind the user's back.
  */
 
-export type CallStatus = 'connecting' | 'connected' | 'reconnecting' | 'error' | 'ended';
+/** `unstable`: connected, but the media path wavers (WebRTC `disconnected`) and may heal by itself. */
+export type CallStatus = 'connecting' | 'connected' | 'unstable' | 'reconnecting' | 'error' | 'ended';
 
 export interface CallOptions {
   transport: TransportFactory;
@@ -50,6 +51,8 @@ export class Call {
   /** The "reconnecting…" line of the outage in progress, retired when it is over. */
   #outage: NoteLine | undefined;
   #closingError: SessionError | undefined;
+  /** The "connection unstable" line while a WebRTC link wavers. */
+  #wobble: NoteLine | undefined;
 
   constructor(options: CallOptions) {
     this.#options = options;
@@ -61,6 +64,16 @@ export class Call {
 
   get session(): RealtimeSession | undefined {
     return this.#session;
+  }
+
+  /** The transport of the session in progress (the status chip names it). */
+  get transport(): TransportName | undefined {
+    return this.#transport?.name;
+  }
+
+  /** The media path of the session in progress, if its audio travels as media (WebRTC). */
+  get media(): MediaLink | undefined {
+    return this.#transport?.media;
   }
 
   start(): void {
@@ -86,8 +99,27 @@ export class Call {
     const transport = this.#transport;
     this.#transport = undefined;
     this.#session = undefined;
+    this.#steady();
     transport?.close();
     void this.#options.playback.stop();
+  }
+
+  /** The link is steady again (or gone): the wobble note has served its purpose. */
+  #steady(): void {
+    if (this.#wobble) this.#options.transcript.retire(this.#wobble);
+    this.#wobble = undefined;
+  }
+
+  #link(session: RealtimeSession, state: LinkState): void {
+    if (this.#session !== session) return;
+    if (state === 'unstable') {
+      this.#wobble ??= this.#options.transcript.note('rt.note.unstable');
+      if (this.#status === 'connected') this.#setStatus('unstable');
+    } else {
+      if (this.#wobble) this.#options.transcript.note('rt.note.steady');
+      this.#steady();
+      if (this.#status === 'unstable') this.#setStatus('connected');
+    }
   }
 
   #setStatus(status: CallStatus): void {
@@ -135,7 +167,10 @@ export class Call {
       ...(this.#options.received ? { received: this.#options.received } : {}),
     });
     this.#session = session;
-    const transport = this.#options.transport(session.handlers((close) => this.#closed(session, close)));
+    const transport = this.#options.transport({
+      ...session.handlers((close) => this.#closed(session, close)),
+      link: (state) => this.#link(session, state),
+    });
     // The factory may already have failed synchronously and reported the close.
     if (this.#session === session) {
       this.#transport = transport;
@@ -145,8 +180,10 @@ export class Call {
 
   #closed(session: RealtimeSession, close: TransportClose): void {
     if (this.#session !== session) return;
+    const via = this.#transport?.name;
     this.#session = undefined;
     this.#transport = undefined;
+    this.#steady();
     void this.#options.playback.stop();
     const { transcript } = this.#options;
     const ending = this.#closingError?.code ? ENDING_CODES[this.#closingError.code] : undefined;
@@ -159,7 +196,8 @@ export class Call {
     if (this.#attempt > MAX_ATTEMPTS) {
       if (this.#outage) transcript.retire(this.#outage);
       this.#outage = undefined;
-      transcript.note(this.#everConnected ? 'rt.note.gaveUp' : 'rt.note.cannotConnect', {
+      transcript.note(this.#everConnected ? 'rt.note.gaveUp' : via === 'webrtc' ? 'rt.note.webrtcCannotConnect' : 'rt.note.cannotConnect', {
+        vars: { reason: close.reason },
         tone: 'error',
         action: { label: 'rt.action.retry', run: () => this.restart() },
       });
@@ -171,6 +209,7 @@ export class Call {
       if (reason?.code === 'provider_unavailable') this.#outage = transcript.note('rt.note.providerDown', { tone: 'error', vars: { message: reason.message } });
       else if (reason?.code === 'relay_shutting_down') this.#outage = transcript.note('rt.note.relayRestarting');
       else if (reason?.code === 'client_too_slow') this.#outage = transcript.note('rt.note.tooSlow');
+      else if (!close.opened && !this.#everConnected && via === 'webrtc') this.#outage = transcript.note('rt.note.webrtcRetry', { vars: { reason: close.reason } });
       else if (!close.opened && !this.#everConnected) this.#outage = transcript.note('rt.note.connectRetry');
       else this.#outage = transcript.note('rt.note.lost', { vars: { code: close.code } });
     }

@@ -14,6 +14,8 @@ export class MicrophoneError extends Error {
 }
 
 export interface Capture {
+  /** The microphone's track, for a transport that sends it as media (WebRTC clones it). */
+  readonly track: MediaStreamTrack | undefined;
   /** Whether frames are handed to `onFrame` (the level is measured either way). */
   setSending(enabled: boolean): void;
   /** The latest level, 0..1 on a speech-friendly scale. */
@@ -60,6 +62,7 @@ export async function startCapture(context: AudioContext, onFrame: (pcm: ArrayBu
     if (event.data.pcm) onFrame(event.data.pcm);
   };
   return {
+    track: stream.getAudioTracks()[0],
     setSending(enabled) {
       const command: CaptureCommand = { type: 'send', enabled };
       node.port.postMessage(command);

@@ -53,19 +53,22 @@ export const TRANSCRIPTION_MODEL = 'gpt-4o-mini-transcribe';
 /** Audio is not queued behind a socket that is this far behind: late speech is worse than lost speech. */
 const MAX_BUFFERED_BYTES = 256 * 1024;
 
-/** GA `session.update.session` for these settings (type:'realtime', audio.input/output). */
-export function sessionConfig(settings: SessionSettings): Record<string, unknown> {
-  const pcm = { type: 'audio/pcm', rate: 24_000 };
+/**
+ * GA `session.update.session` for these settings (type:'realtime', audio.input/output). Over
+ * WebRTC (`media`) the audio format is the codec the SDP negotiated, so none is named.
+ */
+export function sessionConfig(settings: SessionSettings, media = false): Record<string, unknown> {
+  const format = media ? {} : { format: { type: 'audio/pcm', rate: 24_000 } };
   return {
     type: 'realtime',
     output_modalities: ['audio'],
     audio: {
       input: {
-        format: pcm,
+        ...format,
         transcription: { model: TRANSCRIPTION_MODEL },
         turn_detection: settings.mode === 'vad' ? { type: 'server_vad', create_response: true, interrupt_response: true } : null,
       },
-      output: { format: pcm, ...(settings.voice ? { voice: settings.voice } : {}) },
+      output: { ...format, ...(settings.voice ? { voice: settings.voice } : {}) },
     },
   };
 }
@@ -133,10 +136,18 @@ export class RealtimeSession {
     return this.#settings;
   }
 
-  /** 20 ms of PCM16 24 kHz from the microphone. Dropped before the session exists or while the link lags. */
+  /** Where the model's voice plays: the transport's media track (WebRTC), else the page's worklet. */
+  get #playback(): Playback {
+    return this.#transport?.media?.voice ?? this.#options.playback;
+  }
+
+  /**
+   * 20 ms of PCM16 24 kHz from the microphone. Dropped before the session exists, while the link
+   * lags, and over WebRTC, where the microphone is a media track and not events.
+   */
   appendAudio(pcm: ArrayBuffer): boolean {
     const transport = this.#transport;
-    if (!this.#ready || !transport || transport.bufferedBytes > MAX_BUFFERED_BYTES) return false;
+    if (!this.#ready || !transport || transport.media || transport.bufferedBytes > MAX_BUFFERED_BYTES) return false;
     if (!transport.send({ type: 'input_audio_buffer.append', audio: bytesToBase64(new Uint8Array(pcm)) })) return false;
     this.#audioBytesSent += pcm.byteLength;
     return true;
@@ -159,6 +170,13 @@ export class RealtimeSession {
    * out before any of the new speech does; the truncate follows once playback has stopped.
    */
   talkStart(): void {
+    if (this.#transport?.media) {
+      // interrupt() sends the cancel and the output clear at once when the voice is playing.
+      if (!this.#playback.playing && this.#responseId !== undefined) this.#send({ type: 'response.cancel' });
+      void this.interrupt();
+      this.#send({ type: 'input_audio_buffer.clear' });
+      return;
+    }
     if (this.#responseId !== undefined) this.#send({ type: 'response.cancel' });
     this.#send({ type: 'input_audio_buffer.clear' });
     void this.interrupt();
@@ -178,25 +196,44 @@ export class RealtimeSession {
   /**
    * Stops the model's voice now and reports how much of its item was heard, so the server's
    * transcript matches what the user actually heard (GA `conversation.item.truncate`).
+   * `cancel`: false when the server's VAD cut in, having cancelled the response itself.
    */
-  async interrupt(): Promise<void> {
-    const playback = this.#options.playback;
+  async interrupt(cancel = true): Promise<void> {
+    const playback = this.#playback;
     // Marked before waiting: deltas that arrive meanwhile must not start the voice again.
     const playingId = playback.currentItemId;
     if (playingId) this.#cut.add(playingId);
     if (this.#responseItemId) this.#cut.add(this.#responseItemId);
     if (!playback.playing) return;
+    if (this.#transport?.media) {
+      // Over WebRTC the server knows what went out on the track and truncates the item itself.
+      // Audio already generated sits in its output buffer and would play on after the response
+      // ended, so the page asks for the clear (GA: after a cancel, which the server's own VAD
+      // makes when it cut in: `cancel` false). Errors about these are bookkeeping, not news.
+      if (cancel && this.#responseId !== undefined) this.#quietly({ type: 'response.cancel' });
+      this.#quietly({ type: 'output_audio_buffer.clear' });
+      const itemId = playback.currentItemId;
+      await playback.stop();
+      const line = itemId ? this.#options.transcript.find(itemId) : undefined;
+      if (line) this.#options.transcript.update(line, { state: 'interrupted' });
+      return;
+    }
     const stopped = await playback.stop();
     if (!stopped) return;
     this.#cut.add(stopped.itemId);
     const line = this.#options.transcript.find(stopped.itemId);
     if (line) this.#options.transcript.update(line, { state: 'interrupted' });
-    const eventId = this.#send({ type: 'conversation.item.truncate', item_id: stopped.itemId, content_index: 0, audio_end_ms: samplesToMs(stopped.playedSamples) });
+    this.#quietly({ type: 'conversation.item.truncate', item_id: stopped.itemId, content_index: 0, audio_end_ms: samplesToMs(stopped.playedSamples) });
+  }
+
+  /** Sends an event whose error, should one come, is not the user's news. */
+  #quietly(event: ClientEvent): void {
+    const eventId = this.#send(event);
     if (eventId) this.#quiet.add(eventId);
   }
 
   #sendConfig(): void {
-    this.#send({ type: 'session.update', session: sessionConfig(this.#settings) });
+    this.#send({ type: 'session.update', session: sessionConfig(this.#settings, this.#transport?.media !== undefined) });
   }
 
   /** Sends a control event with an `event_id`, so an error about it can be traced; returns the id. */
@@ -231,7 +268,7 @@ export class RealtimeSession {
       }
       case 'input_audio_buffer.speech_started': {
         // The user talks over the model: stop its voice at once (the server cancels the response).
-        if (this.#options.playback.playing) void this.interrupt();
+        if (this.#playback.playing) void this.interrupt(false);
         const itemId = str(event.item_id);
         if (itemId) transcript.speech('user', itemId, 'listening');
         break;
@@ -282,7 +319,7 @@ export class RealtimeSession {
           this.#options.hooks.changed();
         }
         try {
-          this.#options.playback.push(itemId, base64ToBytes(delta));
+          this.#playback.push(itemId, base64ToBytes(delta));
         } catch {
           // Not base64: nothing to play.
         }
@@ -300,6 +337,23 @@ export class RealtimeSession {
         const text = str(event.transcript) ?? str(event.text);
         // An interrupted line keeps what arrived; the server's final text is the whole answer.
         if (line && text !== undefined && line.state !== 'interrupted') transcript.update(line, { text });
+        break;
+      }
+      case 'output_audio_buffer.started': {
+        // WebRTC: the model's voice is on the track now (it arrives as media, not as deltas).
+        const voice = this.#transport?.media?.voice;
+        if (!voice) break;
+        const itemId = this.#responseItemId;
+        if (itemId && this.#cut.has(itemId)) break;
+        voice.started(itemId);
+        if (!this.#voiceLocked) this.#voiceLocked = true;
+        this.#options.hooks.changed();
+        break;
+      }
+      case 'output_audio_buffer.stopped':
+      case 'output_audio_buffer.cleared': {
+        this.#transport?.media?.voice.ended();
+        this.#options.hooks.changed();
         break;
       }
       case 'conversation.item.truncated': {

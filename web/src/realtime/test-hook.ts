@@ -1,5 +1,5 @@
 import type { CallStatus } from './call.js';
-import type { ClientEvent } from './transport.js';
+import type { ClientEvent, RtpCounters, TransportName } from './transport.js';
 
 /**
  * A read-only window onto the live call for browser tests and for anyone debugging in the console:
@@ -16,6 +16,10 @@ export interface RealtimeProbe {
   /** How many server events of each type arrived (audio deltas included). */
   readonly received: Readonly<Record<string, number>>;
   readonly conversationId: string;
+  /** The transport of the session in progress. */
+  readonly transport: TransportName | undefined;
+  /** The peer's RTP audio counters over WebRTC; undefined on the WebSocket relay. */
+  rtp(): Promise<RtpCounters | undefined>;
 }
 
 declare global {

@@ -15,8 +15,10 @@ import { pushToTalk } from './push-to-talk.js';
 import type { SessionSettings, TalkMode } from './session.js';
 import { exposeProbe } from './test-hook.js';
 import { type Line, type NoteLine, type SpeechLine, Transcript } from './transcript.js';
-import type { ClientEvent } from './transport.js';
+import type { ClientEvent, RtpCounters, TransportClose } from './transport.js';
+import { chooseTransport, hasTransportChoice, readTransportChoice, TRANSPORT_CHOICES, type TransportChoice, transportPlan } from './transport-choice.js';
 import { initialVoice, voicesFor } from './voices.js';
+import { CONNECT_TIMEOUT_MS, WEBRTC_CLOSE, webRtcTransport } from './webrtc.js';
 import { webSocketTransport } from './websocket.js';
 
 /** Scrolled within this many pixels of the end, the transcript follows new words. */
@@ -38,6 +40,7 @@ const MIC_NOTES: Record<MicrophoneProblem, MessageKey> = {
 const STATUS_KEYS: Record<CallStatus, MessageKey> = {
   connecting: 'rt.status.connecting',
   connected: 'rt.status.connected',
+  unstable: 'rt.status.unstable',
   reconnecting: 'rt.status.reconnecting',
   error: 'rt.status.error',
   ended: 'rt.status.ended',
@@ -67,6 +70,7 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
     mode: readPref('talkMode') === 'ptt' ? 'ptt' : 'vad',
   };
   let status: CallStatus = 'connecting';
+  let transportChoice: TransportChoice = readTransportChoice();
   let engine: AudioEngine | undefined;
   let playback: (Playback & { close(): void }) | undefined;
   let capture: Capture | undefined;
@@ -85,7 +89,9 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
   const facts = h('p', { class: 'rt-facts facts' });
   const eyebrow = labels.text(h('p', { class: 'eyebrow' }), 'rt.label');
   const statusText = h('span', { class: 'rt-status-text' });
-  const statusChip = h('span', { class: 'rt-status', role: 'status', 'data-status': status }, h('span', { class: 'rt-status-dot', 'aria-hidden': 'true' }), statusText);
+  // The transport in use, beside the state: "Connected · WebRTC".
+  const statusVia = h('span', { class: 'rt-status-via', hidden: true });
+  const statusChip = h('span', { class: 'rt-status', role: 'status', 'data-status': status }, h('span', { class: 'rt-status-dot', 'aria-hidden': 'true' }), statusText, statusVia);
   const head = h('header', { class: 'rt-head' }, h('div', { class: 'rt-heading' }, eyebrow, title, facts), statusChip);
   const unavailable = labels.text(h('p', { class: 'note note-unavailable rt-unavailable', role: 'alert', hidden: true }), 'rt.unavailable');
 
@@ -133,6 +139,14 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
   const voiceLabel = labels.text(h('span', { class: 'rt-voice-label' }), 'rt.voice.label');
   const voice = h('label', { class: 'rt-voice' }, voiceLabel, voiceSelect);
 
+  const transportOptions = TRANSPORT_CHOICES.map((choice) =>
+    labels.text(h('option', { value: choice }), choice === 'auto' ? 'rt.transport.auto' : `transport.${choice}`),
+  );
+  const transportSelect = h('select', { class: 'rt-transport-select' }, transportOptions);
+  labels.attr(transportSelect, 'title', 'rt.transport.hint');
+  const transportLabel = labels.text(h('span', { class: 'rt-transport-label' }), 'rt.transport.label');
+  const transportSetting = h('label', { class: 'rt-transport' }, transportLabel, transportSelect);
+
   const hangUpLabel = h('span', {});
   const hangUpButton = h('button', { type: 'button', class: 'rt-hangup' }, icon('phone'), hangUpLabel);
 
@@ -140,7 +154,7 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
     'div',
     { class: 'rt-controls' },
     h('div', { class: 'rt-controls-row' }, mic, ptt, hangUpButton),
-    h('div', { class: 'rt-controls-row rt-settings' }, modeGroup, voice),
+    h('div', { class: 'rt-controls-row rt-settings' }, modeGroup, voice, transportSetting),
   );
   const panel = h('section', { class: 'rt-panel' }, head, unavailable, log, audioBlocked, controls);
   const element = h('div', { class: 'rt', 'data-kind': 'realtime', 'data-status': status, 'data-mode': settings.mode }, panel);
@@ -224,6 +238,11 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
     element.dataset.mode = settings.mode;
     statusChip.dataset.status = status;
     labels.text(statusText, STATUS_KEYS[status]);
+    const via = status === 'connected' || status === 'unstable' ? call?.transport : undefined;
+    statusVia.hidden = via === undefined;
+    statusChip.dataset.transport = via ?? '';
+    element.dataset.transport = via ?? '';
+    if (via) labels.text(statusVia, `transport.${via}`);
     labels.attr(statusChip, 'aria-label', 'rt.status.label');
     labels.text(emptyHint, settings.mode === 'vad' ? 'rt.empty.hint.vad' : 'rt.empty.hint.ptt', { model: model.label });
 
@@ -241,6 +260,9 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
 
     for (const button of modeButtons) button.setAttribute('aria-pressed', String(button.dataset.mode === settings.mode));
     ptt.hidden = settings.mode !== 'ptt';
+    transportSetting.hidden = !hasTransportChoice(model);
+    transportSelect.value = transportChoice;
+
     const canTalk = status === 'connected' && capture !== undefined && !muted;
     pttButton.disabled = !canTalk;
     talk.setEnabled(canTalk && settings.mode === 'ptt');
@@ -255,8 +277,13 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
     if (settings.voice) voiceSelect.value = settings.voice;
   };
 
+  /** Whether the microphone's sound goes out: as PCM events (WebSocket) or on the media track (WebRTC). */
   const applySending = () => {
-    capture?.setSending(!muted && status === 'connected' && (settings.mode === 'vad' || talkingSince !== undefined));
+    const live = status === 'connected' || status === 'unstable';
+    const on = !muted && live && (settings.mode === 'vad' || talkingSince !== undefined);
+    const media = call?.media;
+    capture?.setSending(on && media === undefined);
+    media?.setSending(on);
   };
 
   const setStatus = (next: CallStatus) => {
@@ -308,6 +335,15 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
       renderControls();
     });
   }
+
+  transportSelect.addEventListener('change', () => {
+    const chosen = TRANSPORT_CHOICES.find((choice) => choice === transportSelect.value) ?? 'auto';
+    if (chosen === transportChoice) return;
+    transportChoice = chosen;
+    writePref('transport', chosen);
+    // A live call moves now (re-seeded like a reconnect); an ended one uses it next time.
+    if (call && status !== 'ended' && status !== 'error') call.restart();
+  });
 
   voiceSelect.addEventListener('change', () => {
     const chosen = voiceSelect.value;
@@ -376,6 +412,7 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
         return;
       }
       capture = opened;
+      call?.media?.setMicrophone(opened.track);
     } catch (error) {
       const problem = error instanceof MicrophoneError ? error.problem : 'failed';
       const detail = error instanceof MicrophoneError ? error.detail : String(error);
@@ -414,8 +451,19 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
   const connect = () => {
     const player = playback;
     if (!player) return;
+    const target = { model: model.id, conversationId };
+    const fellBack = (close: TransportClose) => {
+      if (close.code === WEBRTC_CLOSE.connectTimeout) transcript.note('rt.note.fallbackTimeout', { vars: { seconds: CONNECT_TIMEOUT_MS / 1000 } });
+      else transcript.note('rt.note.fallbackRefused', { vars: { reason: close.reason } });
+    };
+    const forModel = model;
     call = new Call({
-      transport: webSocketTransport({ model: model.id, conversationId }),
+      transport: chooseTransport({
+        plan: () => transportPlan(forModel, transportChoice),
+        webrtc: webRtcTransport({ ...target, settings: () => settings, microphone: () => capture?.track }),
+        websocket: webSocketTransport(target),
+        fellBack,
+      }),
       playback: player,
       transcript,
       settings: () => settings,
@@ -460,6 +508,12 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
     },
     get conversationId() {
       return conversationId;
+    },
+    get transport() {
+      return call?.transport;
+    },
+    rtp(): Promise<RtpCounters | undefined> {
+      return call?.media?.rtp() ?? Promise.resolve(undefined);
     },
   });
 

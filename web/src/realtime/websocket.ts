@@ -45,6 +45,8 @@ export function webSocketTransport(target: WebSocketTarget): TransportFactory {
     });
     socket.addEventListener('close', (event: CloseEvent) => finish(event.code, event.reason));
     return {
+      name: 'websocket',
+      media: undefined,
       send(event: ClientEvent) {
         if (socket.readyState !== WebSocket.OPEN) return false;
         socket.send(JSON.stringify(event));
