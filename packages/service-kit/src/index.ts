@@ -15,3 +15,4 @@ export { loadConfigOrExit, orExitOnConfigError, startService, type BaseConfig, t
 export { serveCatalogue } from './catalogue.js';
 export { ensureJetStream } from './jetstream.js';
 export { listLiveRelays, openRelayRegistry } from './relay-registry.js';
+export { VoiceHistory, type VoiceExchange } from './voice-history.js';

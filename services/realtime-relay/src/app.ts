@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { RealtimeLimits, Subjects } from '@voxgate/protocol';
-import { ensureJetStream, serveCatalogue, type ServiceContext } from '@voxgate/service-kit';
+import { ensureJetStream, serveCatalogue, VoiceHistory, type ServiceContext } from '@voxgate/service-kit';
 import { adapterFactory } from './adapters.js';
 import { advertisedAddress } from './advertise.js';
 import { relayCatalogue } from './catalogue.js';
 import type { RelayConfig } from './config.js';
 import { SessionEvents } from './events.js';
-import { VoiceHistory } from './history.js';
 import { RegistryEntry } from './registry.js';
 import { RealtimeServer } from './ws-server.js';
 
@@ -27,7 +26,7 @@ export async function relayApp(app: FastifyInstance, { config, context }: RelayO
   const { nc } = context.nats;
   await ensureJetStream(nc);
   const relayId = context.service.info().id;
-  const events = new SessionEvents(nc, relayId, await VoiceHistory.open(nc, app.log), app.log);
+  const events = new SessionEvents(nc, relayId, await VoiceHistory.open(nc, app.log, 'rt'), app.log);
 
   let registry: RegistryEntry | undefined;
   const realtime = new RealtimeServer(app.server, {

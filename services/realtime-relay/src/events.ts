@@ -7,7 +7,7 @@ import {
   type RealtimeTranscriptEvent,
   type RealtimeUsageEvent,
 } from '@voxgate/protocol';
-import type { VoiceHistory } from './history.js';
+import type { VoiceHistory } from '@voxgate/service-kit';
 import type { SessionHooks, SessionInfo } from './session.js';
 
 /** Characters of one side's pending words kept per session before older text is cut. */
@@ -61,7 +61,7 @@ export class SessionEvents implements SessionHooks {
     }
     const userText = this.#pendingUser.get(info.sessionId) ?? '';
     this.#pendingUser.delete(info.sessionId);
-    void this.history?.append(info.conversationId, info.model, userText, text);
+    void this.history?.append(info.conversationId, info.model, { userText, answer: text, status: 'done' });
   }
 
   #base(info: SessionInfo) {

@@ -10,13 +10,12 @@ import {
   type RealtimeCallAnswer,
   type RealtimeHangupAnswer,
 } from '@voxgate/protocol';
-import { addJsonEndpoint, ensureJetStream, serveCatalogue, useProxyForFetch, type ServiceContext } from '@voxgate/service-kit';
+import { addJsonEndpoint, ensureJetStream, serveCatalogue, useProxyForFetch, VoiceHistory, type ServiceContext } from '@voxgate/service-kit';
 import { Calls } from './calls.js';
 import { CallsRegistry } from './calls-registry.js';
 import { webrtcCatalogue } from './catalogue.js';
 import { mintClientSecret } from './client-secrets.js';
 import type { SessionConfig } from './config.js';
-import { CallHistory } from './history.js';
 import type { OpenAiTarget } from './openai-calls.js';
 
 const createParserOf = createParser(CreateCall);
@@ -39,7 +38,7 @@ export async function sessionApp(app: FastifyInstance, { config, context }: Sess
   const nc = context.nats.nc;
   // The history stream and the conversations bucket; idempotent, whichever service comes up first.
   await ensureJetStream(nc);
-  const history = await CallHistory.open(nc, app.log);
+  const history = await VoiceHistory.open(nc, app.log, 'rtc');
   const openai: OpenAiTarget = {
     baseUrl: config.OPENAI_BASE_URL,
     apiKey: config.OPENAI_API_KEY ?? '',

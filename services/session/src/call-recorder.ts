@@ -5,7 +5,7 @@ import {
   RealtimeResponseDone,
   type ConversationTurn,
 } from '@voxgate/protocol';
-import type { CallExchange } from './history.js';
+import type { VoiceExchange } from '@voxgate/service-kit';
 
 const parseInput = createParser(RealtimeInputTranscript);
 const parseOutput = createParser(RealtimeOutputTranscript);
@@ -60,7 +60,7 @@ export class CallRecorder {
   #pendingUser = '';
   readonly #answers = new Map<string, string[]>();
 
-  constructor(readonly onExchange: (exchange: CallExchange) => void) {}
+  constructor(readonly onExchange: (exchange: VoiceExchange) => void) {}
 
   handle(event: unknown): void {
     const type = (event as { type?: unknown }).type;

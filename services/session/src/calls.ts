@@ -4,7 +4,7 @@ import type { CreateCall, RealtimeCallAnswer } from '@voxgate/protocol';
 import { CallRecorder } from './call-recorder.js';
 import type { CallsRegistry } from './calls-registry.js';
 import { errors } from './errors.js';
-import type { CallExchange, CallHistory } from './history.js';
+import type { VoiceExchange, VoiceHistory } from '@voxgate/service-kit';
 import { checkOffer } from './offer.js';
 import { createCall, hangupCall, type OpenAiTarget } from './openai-calls.js';
 import { sessionConfig } from './session-config.js';
@@ -21,7 +21,7 @@ export interface CallsDeps {
   sideband: SidebandTarget;
   registry: CallsRegistry;
   /** Undefined when the history cannot be opened; calls then work but are not recorded. */
-  history: CallHistory | undefined;
+  history: VoiceHistory | undefined;
   /** The model ids this service sets calls up for (its catalogue). */
   models: readonly string[];
   log: FastifyBaseLogger;
@@ -74,7 +74,7 @@ export class Calls {
     const { history, registry, log } = this.deps;
     // Exchanges are written one after another, so a call's turns keep their order.
     let written = Promise.resolve();
-    const record = (exchange: CallExchange) => {
+    const record = (exchange: VoiceExchange) => {
       log.info({ callId, conversationId, status: exchange.status, usage: exchange.usage }, 'call exchange recorded');
       log.debug({ callId, pii: { userText: exchange.userText, answer: exchange.answer } }, 'call exchange text');
       if (history) written = written.then(() => history.append(conversationId, model, exchange));

@@ -1,9 +1,9 @@
 import t from 'tap';
 import { CallRecorder } from '../src/call-recorder.js';
-import type { CallExchange } from '../src/history.js';
+import type { VoiceExchange } from '@voxgate/service-kit';
 
 function recorder() {
-  const exchanges: CallExchange[] = [];
+  const exchanges: VoiceExchange[] = [];
   return { exchanges, r: new CallRecorder((e) => exchanges.push(e)) };
 }
 const userSaid = (transcript: string) => ({ type: 'conversation.item.input_audio_transcription.completed', item_id: 'item_u', transcript });
