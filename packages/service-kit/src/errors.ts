@@ -37,6 +37,19 @@ export function defineErrors<C extends Record<string, ErrorSpec>>(catalogue: C) 
   return factories;
 }
 
+/**
+ * How a provider failed, in the codes that end a turn in llm-text and that the gateway passes on
+ * unchanged: one definition for both catalogues.
+ */
+export const UPSTREAM_ERRORS = {
+  upstream_rate_limited: { statusCode: 429, message: 'The provider is rate-limiting requests; try again shortly.' },
+  upstream_unavailable: { statusCode: 502, message: 'The provider is unavailable.' },
+  upstream_timeout: { statusCode: 504, message: 'The provider did not answer in time.' },
+  upstream_rejected: { statusCode: 502, message: 'The provider refused the request.' },
+  upstream_error: { statusCode: 502, message: 'The provider failed.' },
+  transcription_failed: { statusCode: 502, message: 'The voice message could not be transcribed.' },
+} as const satisfies Record<string, ErrorSpec>;
+
 /** Codes the kit itself answers with, for failures Fastify detects before a handler runs. */
 const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',

@@ -1,4 +1,4 @@
-import { defineErrors } from '@voxgate/service-kit';
+import { defineErrors, UPSTREAM_ERRORS } from '@voxgate/service-kit';
 
 /** Every error code the gateway answers with. Clients match on `code`; `message` is for people. */
 export const errors = defineErrors({
@@ -38,12 +38,7 @@ export const errors = defineErrors({
   unsupported_input: { statusCode: 400, message: 'This model cannot take this kind of input.' },
   conversation_not_found: { statusCode: 404, message: 'No conversation with this id.' },
   nothing_to_regenerate: { statusCode: 409, message: 'The conversation has no user message to answer again.' },
-  upstream_rate_limited: { statusCode: 429, message: 'The provider is rate-limiting requests; try again shortly.' },
-  upstream_unavailable: { statusCode: 502, message: 'The provider is unavailable.' },
-  upstream_timeout: { statusCode: 504, message: 'The provider did not answer in time.' },
-  upstream_rejected: { statusCode: 502, message: 'The provider refused the request.' },
-  upstream_error: { statusCode: 502, message: 'The provider failed.' },
-  transcription_failed: { statusCode: 502, message: 'The voice message could not be transcribed.' },
+  ...UPSTREAM_ERRORS,
 
   // WebRTC calls and client secrets, answered by session and passed on under the same code.
   invalid_sdp: { statusCode: 400, message: 'The SDP offer is empty or not a WebRTC offer with media.' },

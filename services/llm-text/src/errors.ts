@@ -1,4 +1,4 @@
-import { defineErrors } from '@voxgate/service-kit';
+import { defineErrors, UPSTREAM_ERRORS } from '@voxgate/service-kit';
 
 /**
  * Every code llm-text answers with, over NATS replies and in `error` chunks. Upstream codes end a
@@ -11,12 +11,7 @@ export const errors = defineErrors({
   attachment_not_found: { statusCode: 404, message: 'An attachment of this message does not exist.' },
   conversation_not_found: { statusCode: 404, message: 'No conversation with this id.' },
   nothing_to_regenerate: { statusCode: 409, message: 'The conversation has no user message to answer again.' },
-  upstream_rate_limited: { statusCode: 429, message: 'The provider is rate-limiting requests; try again shortly.' },
-  upstream_unavailable: { statusCode: 502, message: 'The provider is unavailable.' },
-  upstream_timeout: { statusCode: 504, message: 'The provider did not answer in time.' },
-  upstream_rejected: { statusCode: 502, message: 'The provider refused the request.' },
-  upstream_error: { statusCode: 502, message: 'The provider failed.' },
-  transcription_failed: { statusCode: 502, message: 'The voice message could not be transcribed.' },
+  ...UPSTREAM_ERRORS,
 });
 
 export type ErrorCode = keyof typeof errors;
