@@ -256,6 +256,19 @@ t.test('hang up ends the provider call', async (t) => {
   t.pass('no provider call outlives the page’s');
 });
 
+t.test('the call is recorded in the conversation history through the sideband', async (t) => {
+  const { conversationId } = await probe(page);
+  const conversation = await until('the call in history', async () => {
+    const response = await fetch(`${stack.gatewayUrl}/api/conversations/${conversationId}`);
+    if (!response.ok) return undefined;
+    const body = (await response.json()) as { turns: { transcript?: string; answer: string }[] };
+    return body.turns.length > 0 ? body : undefined;
+  });
+  t.match(conversation.turns[0], { transcript: /simulated transcript of/, answer: /^Simulated voice answer/ }, 'both sides, as text');
+  const listed = (await (await fetch(`${stack.gatewayUrl}/api/conversations`)).json()) as { conversations: { id: string }[] };
+  t.ok(listed.conversations.some((c) => c.id === conversationId), 'the sidebar lists it like a text conversation');
+});
+
 t.test('with ICE blocked the page falls back to the relay in time and says so', async (t) => {
   const fault = await fetch(`${simulatorUrl}/_sim/faults`, {
     method: 'POST',
