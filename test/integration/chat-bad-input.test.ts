@@ -14,18 +14,22 @@ await waitFor('gateway up', async () => ((await fetch(`${base}/healthz`)).ok ? t
 const post = (path: string, body: string | Uint8Array, contentType: string) =>
   fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body: typeof body === 'string' ? body : new Uint8Array(body) });
 /**
- * A POST whose answer may come before the body is sent (an over-limit body): fetch reports the
- * cut-off upload as a failure, so this reads the answer with node:http and ignores the write error.
+ * A POST whose answer comes before the body is sent (an over-limit body, refused from its
+ * Content-Length): the headers go first and the body only if no answer came within a second, so
+ * the refusal is read deterministically instead of racing the server's close of the socket.
  */
 const postEarlyAnswer = (path: string, body: Uint8Array, contentType: string) =>
   new Promise<Response>((resolve, reject) => {
+    let answered = false;
     const req = httpRequest(`${base}${path}`, { method: 'POST', headers: { 'content-type': contentType, 'content-length': body.length } }, (res) => {
+      answered = true;
       const parts: Buffer[] = [];
       res.on('data', (d: Buffer) => parts.push(d));
       res.on('end', () => resolve(new Response(Buffer.concat(parts).toString(), { status: res.statusCode ?? 0 })));
     });
-    req.on('error', (error) => (req.writableFinished ? undefined : reject(error)));
-    req.end(body);
+    req.on('error', (error) => (answered ? undefined : reject(error)));
+    req.flushHeaders();
+    setTimeout(() => (answered ? req.destroy() : req.end(body)), 1_000);
   });
 const chatBody = (extra: Record<string, unknown>) => JSON.stringify({ model: 'fake-fast', ...extra });
 const expectError = async (t: { equal: (a: unknown, b: unknown, m: string) => unknown; match: (a: unknown, b: unknown, m: string) => unknown }, response: Response, status: number, code: string) => {
