@@ -5,9 +5,10 @@ import { chatTtft } from './chat-ttft.js';
 import { httpBaseline } from './http-baseline.js';
 import { natsRequest } from './nats-request.js';
 import { realtimeRelay } from './realtime-relay.js';
+import { webrtcSignalling } from './webrtc-signalling.js';
 
 /**
  * Every scenario `npm run bench` knows, in the order a full run takes them. A new scenario is one
  * file in this folder exporting a `Scenario`, plus one line here.
  */
-export const scenarios: readonly Scenario[] = [httpBaseline, natsRequest, chatTtft, chatThroughput, chatConcurrency, realtimeRelay];
+export const scenarios: readonly Scenario[] = [httpBaseline, natsRequest, chatTtft, chatThroughput, chatConcurrency, realtimeRelay, webrtcSignalling];
