@@ -115,7 +115,9 @@ class Signalling {
 class BrowserPeer {
   // max-bundle, as browsers negotiate it: werift's default keeps an unbundled transport's socket
   // open after the answer, which would keep the process alive.
-  readonly pc = new RTCPeerConnection({ iceUseIpv6: false, bundlePolicy: 'max-bundle' });
+  // werift asks a public STUN server even with no ice servers; offline that lookup sometimes waits
+  // 5 s for the resolver, so it gets half a second at most.
+  readonly pc = new RTCPeerConnection({ iceUseIpv6: false, bundlePolicy: 'max-bundle', iceStunGatherTimeout: 0.5 });
   readonly channel: RTCDataChannel = this.pc.createDataChannel('oai-events');
 
   constructor() {

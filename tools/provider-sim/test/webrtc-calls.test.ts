@@ -73,6 +73,29 @@ t.test('multipart offer with the server key: 201 answer, ICE on loopback, GA eve
   t.match(await unknown.json(), { error: { type: 'invalid_request_error', code: 'call_not_found' } });
 });
 
+t.test('30 calls in a row are each answered without a stall', async (t) => {
+  // A correctness bound, not a speed figure: answers take a few ms; the bug was one in ~20 waiting
+  // 5 s for a STUN server's name lookup. One offer posted again and again, as the benchmark does.
+  const CALLS = 30;
+  const STALL_BOUND_MS = 2000;
+  const peer = new BrowserPeer();
+  t.teardown(() => peer.close());
+  const offer = await peer.offer();
+  const slow: string[] = [];
+  for (let i = 0; i < CALLS; i++) {
+    const start = performance.now();
+    const response = await fetch(callsUrl, { method: 'POST', headers: serverKey, body: callForm(offer, session) });
+    const answer = await response.text();
+    const elapsedMs = performance.now() - start;
+    t.equal(response.status, 201);
+    if (elapsedMs > STALL_BOUND_MS) slow.push(`call ${i}: ${Math.round(elapsedMs)} ms`);
+    if (i === 0) t.notMatch(answer, /typ (srflx|relay)/, 'host candidates only, as OpenAI answers');
+    const callId = response.headers.get('location')?.split('/').pop() ?? '';
+    await fetch(`${callsUrl}/${callId}/hangup`, { method: 'POST', headers: serverKey });
+  }
+  t.same(slow, [], `no answer took longer than ${STALL_BOUND_MS} ms`);
+});
+
 t.test('client secret: GA mint, then a raw application/sdp offer with the ek_ key', async (t) => {
   const minted = await fetch(`${sim.openaiBase}/realtime/client_secrets`, {
     method: 'POST',

@@ -10,7 +10,10 @@ export type ServerEvent = Record<string, unknown> & { type: string };
 export class BrowserPeer {
   // max-bundle, as browsers negotiate it: werift's default gathers a transport per m-line and
   // leaves the unbundled one's socket open after the answer, which would keep the test alive.
-  readonly pc = new RTCPeerConnection({ iceUseIpv6: false, bundlePolicy: 'max-bundle' });
+  // The STUN query werift makes for a server-reflexive candidate (to stun.l.google.com, whatever
+  // `iceServers` says) waits for a name lookup that offline now and then takes the resolver's 5 s;
+  // the bound (seconds) keeps an offer from stalling on it. Loopback needs only host candidates.
+  readonly pc = new RTCPeerConnection({ iceUseIpv6: false, bundlePolicy: 'max-bundle', iceStunGatherTimeout: 0.5 });
   readonly channel: RTCDataChannel;
   readonly audio: RTCRtpTransceiver;
   readonly events: ServerEvent[] = [];

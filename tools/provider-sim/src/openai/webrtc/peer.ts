@@ -1,6 +1,6 @@
 import { RTCPeerConnection, type RTCRtpTransceiver } from 'werift';
 
-/** How long the answer waits for its host candidates; loopback gathering takes ~150 ms. */
+/** How long the answer waits for its host candidates; gathering host candidates alone takes a few ms. */
 const GATHER_TIMEOUT_MS = 3_000;
 
 export interface AnsweredPeer {
@@ -17,9 +17,16 @@ export class OfferRejected extends Error {}
  * The provider's side of a call: a werift peer that takes the browser's offer and answers with
  * all its candidates at once (OpenAI's answers are not trickled). 127.0.0.1 is added to the host
  * candidates, which are otherwise only the machine's external addresses.
+ *
+ * The peer is ICE-lite, which gathers host candidates only, as OpenAI's answers carry. A full agent
+ * also asks a STUN server for a server-reflexive candidate — werift falls back to
+ * stun.l.google.com even with `iceServers: []` — and `setLocalDescription` waits for that: the
+ * name lookup alone fails in a few ms offline, but about one lookup in 20 hits the resolver's 5 s
+ * retry timeout, which stalled the answer for 5 s. Lite only answers the browser's checks, which
+ * suits a server that the browser (the controlling, full agent) always dials.
  */
 export async function answerOffer(offerSdp: string): Promise<AnsweredPeer> {
-  const pc = new RTCPeerConnection({ iceAdditionalHostAddresses: ['127.0.0.1'], iceUseIpv6: false });
+  const pc = new RTCPeerConnection({ iceLite: true, iceAdditionalHostAddresses: ['127.0.0.1'], iceUseIpv6: false });
   try {
     await pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
   } catch (error) {
