@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
+import { encodeWav } from '@voxgate/provider-sim';
 import { findCommand, installHint } from '../../scripts/lib/system.js';
 
 /** Where the browser tests save the screenshots the README shows. */
@@ -47,25 +48,12 @@ export function fakeMicrophoneWav(silenceS: number): { path: string; cleanup: ()
 /** PCM16 mono WAV: `speechS` of a pulsing harmonic hum, then `silenceS` of silence. */
 function humWav(rateHz: number, speechS: number, silenceS: number): Buffer {
   const speech = Math.round(rateHz * speechS);
-  const total = speech + Math.round(rateHz * silenceS);
-  const wav = Buffer.alloc(44 + total * 2);
-  wav.write('RIFF', 0, 'ascii');
-  wav.writeUInt32LE(36 + total * 2, 4);
-  wav.write('WAVEfmt ', 8, 'ascii');
-  wav.writeUInt32LE(16, 16);
-  wav.writeUInt16LE(1, 20);
-  wav.writeUInt16LE(1, 22);
-  wav.writeUInt32LE(rateHz, 24);
-  wav.writeUInt32LE(rateHz * 2, 28);
-  wav.writeUInt16LE(2, 32);
-  wav.writeUInt16LE(16, 34);
-  wav.write('data', 36, 'ascii');
-  wav.writeUInt32LE(total * 2, 40);
+  const pcm = Buffer.alloc((speech + Math.round(rateHz * silenceS)) * 2);
   for (let i = 0; i < speech; i++) {
     const time = i / rateHz;
     const envelope = Math.max(0, Math.sin(Math.PI * 4 * time)) ** 0.5;
     const voice = Math.sin(2 * Math.PI * 140 * time) + 0.5 * Math.sin(2 * Math.PI * 280 * time) + 0.3 * Math.sin(2 * Math.PI * 700 * time);
-    wav.writeInt16LE(Math.round(envelope * voice * 9_000), 44 + i * 2);
+    pcm.writeInt16LE(Math.round(envelope * voice * 9_000), i * 2);
   }
-  return wav;
+  return encodeWav(pcm, rateHz);
 }

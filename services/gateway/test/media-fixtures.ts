@@ -1,4 +1,5 @@
 import { crc32, deflateSync } from 'node:zlib';
+import { encodeWav } from '@voxgate/provider-sim';
 
 function pngChunk(type: string, data: Buffer): Buffer {
   const length = Buffer.alloc(4);
@@ -61,21 +62,5 @@ export function webpLosslessHeader(widthPx: number, heightPx: number): Buffer {
 
 /** A valid 16-bit mono PCM WAV of silence. */
 export function wav(durationMs: number, sampleRateHz = 16_000): Buffer {
-  const samples = Math.round((sampleRateHz * durationMs) / 1000);
-  const data = Buffer.alloc(samples * 2);
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0, 'ascii');
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVE', 8, 'ascii');
-  header.write('fmt ', 12, 'ascii');
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(sampleRateHz, 24);
-  header.writeUInt32LE(sampleRateHz * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36, 'ascii');
-  header.writeUInt32LE(data.length, 40);
-  return Buffer.concat([header, data]);
+  return encodeWav(Buffer.alloc(Math.round((sampleRateHz * durationMs) / 1000) * 2), sampleRateHz);
 }
