@@ -1,6 +1,6 @@
 import { RTCPeerConnection, type RTCRtpTransceiver } from 'werift';
 
-/** How long the answer waits for its host candidates; gathering host candidates alone takes a few ms. */
+/** How long the answer waits for its host candidates; loopback gathering takes ~150 ms. */
 const GATHER_TIMEOUT_MS = 3_000;
 
 export interface AnsweredPeer {
@@ -18,15 +18,13 @@ export class OfferRejected extends Error {}
  * all its candidates at once (OpenAI's answers are not trickled). 127.0.0.1 is added to the host
  * candidates, which are otherwise only the machine's external addresses.
  *
- * The peer is ICE-lite, which gathers host candidates only, as OpenAI's answers carry. A full agent
- * also asks a STUN server for a server-reflexive candidate — werift falls back to
- * stun.l.google.com even with `iceServers: []` — and `setLocalDescription` waits for that: the
- * name lookup alone fails in a few ms offline, but about one lookup in 20 hits the resolver's 5 s
- * retry timeout, which stalled the answer for 5 s. Lite only answers the browser's checks, which
- * suits a server that the browser (the controlling, full agent) always dials.
+ * A full ICE agent (ICE-lite answers did not connect with Chromium) that also asks a STUN server
+ * for a server-reflexive candidate: werift falls back to stun.l.google.com even with
+ * `iceServers: []`, and `setLocalDescription` waits for it. Offline the name lookup fails in a few
+ * ms, but about one in 20 hits the resolver's 5 s retry timeout, so that wait is capped.
  */
 export async function answerOffer(offerSdp: string): Promise<AnsweredPeer> {
-  const pc = new RTCPeerConnection({ iceLite: true, iceAdditionalHostAddresses: ['127.0.0.1'], iceUseIpv6: false });
+  const pc = new RTCPeerConnection({ iceAdditionalHostAddresses: ['127.0.0.1'], iceUseIpv6: false, iceStunGatherTimeout: 0.5 });
   try {
     await pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
   } catch (error) {
