@@ -8,6 +8,21 @@ import type { Playback } from './playback.js';
 
 /** A GA server event, as parsed from JSON: every event has a `type`; the rest is read defensively. */
 export type ServerEvent = { type: string } & Record<string, unknown>;
+
+/**
+ * A server event from one text message of either transport (WebSocket frame or data-channel
+ * message); anything that is not a JSON object with a `type` is dropped.
+ */
+export function parseServerEvent(data: unknown): ServerEvent | undefined {
+  if (typeof data !== 'string') return undefined;
+  let event: unknown;
+  try {
+    event = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  return typeof event === 'object' && event !== null && typeof (event as { type?: unknown }).type === 'string' ? (event as ServerEvent) : undefined;
+}
 /** A GA client event. */
 export type ClientEvent = { type: string } & Record<string, unknown>;
 

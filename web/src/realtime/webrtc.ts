@@ -1,7 +1,7 @@
 import { hangUpCall, hangUpCallBeacon, postCallOffer, signallingFailure } from './calls-api.js';
 import { createRemoteVoice } from './remote-voice.js';
 import type { SessionSettings } from './session.js';
-import type { ClientEvent, EventTransport, MediaLink, RtpCounters, ServerEvent, TransportFactory, TransportHandlers } from './transport.js';
+import { parseServerEvent, type ClientEvent, type EventTransport, type MediaLink, type RtpCounters, type TransportFactory, type TransportHandlers } from './transport.js';
 
 /**
  * The WebRTC transport: an RTCPeerConnection carrying the microphone out and the model's voice back
@@ -127,14 +127,8 @@ export function webRtcTransport(target: WebRtcTarget): TransportFactory {
       handlers.open();
     });
     channel.addEventListener('message', (message: MessageEvent) => {
-      if (typeof message.data !== 'string') return;
-      let event: unknown;
-      try {
-        event = JSON.parse(message.data);
-      } catch {
-        return;
-      }
-      if (typeof event === 'object' && event !== null && typeof (event as { type?: unknown }).type === 'string') handlers.event(event as ServerEvent);
+      const event = parseServerEvent(message.data);
+      if (event) handlers.event(event);
     });
     channel.addEventListener('close', () => finish(WEBRTC_CLOSE.lost, 'data channel closed'));
 

@@ -1,4 +1,4 @@
-import type { ClientEvent, EventTransport, ServerEvent, TransportFactory, TransportHandlers } from './transport.js';
+import { parseServerEvent, type ClientEvent, type EventTransport, type TransportFactory, type TransportHandlers } from './transport.js';
 
 /** The gateway's realtime route for the page (same origin; the gateway checks `Origin`). */
 export const REALTIME_WS_PATH = '/api/realtime/ws';
@@ -34,14 +34,8 @@ export function webSocketTransport(target: WebSocketTarget): TransportFactory {
       handlers.open();
     });
     socket.addEventListener('message', (message: MessageEvent) => {
-      if (typeof message.data !== 'string') return;
-      let event: unknown;
-      try {
-        event = JSON.parse(message.data);
-      } catch {
-        return;
-      }
-      if (typeof event === 'object' && event !== null && typeof (event as { type?: unknown }).type === 'string') handlers.event(event as ServerEvent);
+      const event = parseServerEvent(message.data);
+      if (event) handlers.event(event);
     });
     socket.addEventListener('close', (event: CloseEvent) => finish(event.code, event.reason));
     return {
