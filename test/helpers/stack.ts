@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import type { ManagedProcess } from '../../scripts/lib/processes.js';
 import {
+  PROVIDER_KEYS,
   simulatorEnv,
   spawnService,
   startSimulator,
@@ -7,6 +9,7 @@ import {
   type RunningSimulator,
   type ServiceKey,
 } from '../../scripts/lib/stack.js';
+import { KeyScanner } from './key-scanner.js';
 import { startNatsServer, type NatsServerHandle } from './nats-server.js';
 import { freePorts } from './ports.js';
 
@@ -22,6 +25,13 @@ export interface Stack {
   readonly env: NodeJS.ProcessEnv;
   /** Lines each process wrote, for assertions on logs and for failure reports. */
   logs(name: string): string[];
+  /**
+   * Every log line of every service is scanned for the configured provider keys; `stop()` fails
+   * (and with it the test file) when one appeared. Tests scan what they receive with it too.
+   */
+  readonly keyScanner: KeyScanner;
+  /** The process id of a running service, to check that it is still the same process. */
+  pid(name: ServiceKey): number | undefined;
   /** SIGTERM: the service shuts down as it would in production. */
   stopService(name: ServiceKey): Promise<number | string>;
   /** SIGKILL: the service vanishes as in a crash. */
@@ -45,7 +55,10 @@ export interface StackOptions {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const nats = await startNatsServer();
   const lines = new Map<string, string[]>();
+  let scanner: KeyScanner | undefined;
   const onLine = (name: string, line: string) => {
+    // The simulator is the provider: the keys are its to see.
+    if (name !== 'provider-sim') scanner?.scan(line, `log of ${name}`);
     const list = lines.get(name) ?? [];
     list.push(line);
     if (list.length > 5_000) list.shift();
@@ -67,8 +80,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   Object.assign(env, options.env);
   if (options.simulator ?? true) {
     simulator = await startSimulator({ port: 0, env, onLine });
-    Object.assign(env, simulatorEnv(simulator.url), options.env);
+    Object.assign(env, simulatorEnv(simulator.url), distinctiveKeys(), options.env);
   }
+  scanner = new KeyScanner(Object.fromEntries(PROVIDER_KEYS.map((k) => [k, env[k]])));
+  const keyScanner = scanner;
   const ports = {} as Record<ServiceKey, number>;
   const chosen = await freePorts(ALL.length);
   ALL.forEach((name, i) => {
@@ -87,6 +102,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ports,
     env,
     logs: (name) => lines.get(name) ?? [],
+    keyScanner,
+    pid: (name) => running.get(name)?.child.pid,
     async stopService(name) {
       const proc = running.get(name);
       running.delete(name);
@@ -104,6 +121,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       for (const name of [...ALL].reverse()) await stack.stopService(name);
       await simulator?.proc.stop();
       await nats.dispose();
+      const leaks = keyScanner.findings().filter((f) => f.where.startsWith('log of '));
+      if (leaks.length > 0) {
+        const first = leaks[0];
+        throw new Error(`a provider key appeared in ${leaks.length} log line(s); first, in the ${first?.where}: ${first?.excerpt}`);
+      }
     },
   };
   if (wanted.includes('gateway') && (options.waitReady ?? true)) {
@@ -114,4 +136,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }
   }
   return stack;
+}
+
+/**
+ * Keys no test could mistake for anything else, new for every stack, in each provider's own shape,
+ * so that the key scanner finds any of them wherever it turns up.
+ */
+function distinctiveKeys(): Record<(typeof PROVIDER_KEYS)[number], string> {
+  const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+  return {
+    OPENAI_API_KEY: `sk-vgtest-openai-${hex(16)}`,
+    GEMINI_API_KEY: `AIzaVgtestGemini${hex(12)}`,
+    ZHIPU_API_KEY: `${hex(16)}.vgtestZhipu${hex(4)}`,
+  };
 }
