@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import t from 'tap';
 import { WebSocket, WebSocketServer } from 'ws';
-import { pipeSockets } from '../src/realtime/pipe.js';
+import { pipeSockets, type PipeHandle } from '../src/realtime/pipe.js';
 import { dialRelay, type DialResult } from '../src/realtime/relay-dial.js';
 
 type Teardown = { teardown(fn: () => void): void };
@@ -55,12 +56,13 @@ async function fakeRelay(t: Teardown) {
 async function fakeGateway(t: Teardown, address: () => string) {
   const results: DialResult[] = [];
   const ends: string[] = [];
+  const pipes: PipeHandle[] = [];
   const server = createServer();
   server.on('upgrade', async (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const result = await dialRelay({ address: address(), request, clientHead: head, requestId: 'req-1', timeoutMs: 500, signal: new AbortController().signal });
     results.push(result);
-    if (result.kind === 'upgraded') pipeSockets(socket, result.socket, result.received, (why) => ends.push(why));
+    if (result.kind === 'upgraded') pipes.push(pipeSockets(socket, result.socket, result.received, (why) => ends.push(why)));
     else {
       if (result.kind === 'refused') result.socket.destroy();
       socket.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
@@ -68,7 +70,7 @@ async function fakeGateway(t: Teardown, address: () => string) {
   });
   const port = await listen(server);
   t.teardown(() => server.close());
-  return { url: `ws://127.0.0.1:${port}`, results, ends };
+  return { url: `ws://127.0.0.1:${port}`, results, ends, pipes };
 }
 
 const opened = (ws: WebSocket) =>
@@ -159,4 +161,83 @@ t.test('refusals and failures are reported, not thrown', async (t) => {
   t.match(await attempt(), { kind: 'failed', reason: /no answer within 500 ms/ });
   address = 'wss://127.0.0.1:1';
   t.match(await attempt(), { kind: 'failed', reason: /unsupported scheme/ });
+});
+
+/** A relay stand-in at the byte level: answers the upgrade itself, then writes what the test says. */
+async function rawRelay(t: Teardown) {
+  let socket: Socket | undefined;
+  const received: Buffer[] = [];
+  const ready = new Promise<Socket>((resolve) => {
+    const server = createTcpServer((s: Socket) => {
+      socket = s;
+      s.on('error', () => {});
+      let head = '';
+      const onHead = (chunk: Buffer) => {
+        head += chunk.toString('latin1');
+        if (!head.includes('\r\n\r\n')) return;
+        s.off('data', onHead);
+        s.on('data', (data: Buffer) => received.push(data));
+        const key = /sec-websocket-key: *(\S+)/i.exec(head)?.[1] ?? '';
+        const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+        s.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+        resolve(s);
+      };
+      s.on('data', onHead);
+    });
+    void listen(server).then((port) => {
+      address = `ws://127.0.0.1:${port}`;
+      resolveAddress();
+    });
+    t.teardown(() => {
+      socket?.destroy();
+      server.close();
+    });
+  });
+  let address = '';
+  let resolveAddress: () => void = () => {};
+  await new Promise<void>((resolve) => {
+    resolveAddress = resolve;
+  });
+  return { address, ready, received: () => Buffer.concat(received) };
+}
+
+/** The first close frame in bytes a client sent (masked), as its code. */
+function maskedCloseCode(bytes: Buffer): number | undefined {
+  for (let i = 0; i + 8 <= bytes.length; i++) {
+    if (bytes[i] !== 0x88 || ((bytes[i + 1] ?? 0) & 0x80) === 0) continue;
+    const key = bytes.subarray(i + 2, i + 6);
+    return (((bytes[i + 6] ?? 0) ^ (key[0] ?? 0)) << 8) | ((bytes[i + 7] ?? 0) ^ (key[1] ?? 0));
+  }
+  return undefined;
+}
+
+t.test('a shutdown close waits for the frame in progress, then gives the client the notice and 1001, the relay a 1001', async (t) => {
+  const relay = await rawRelay(t);
+  const gateway = await fakeGateway(t, () => relay.address);
+  const client = new WebSocket(`${gateway.url}/v1/realtime?model=m`);
+  const messages: string[] = [];
+  client.on('message', (data) => messages.push(data.toString()));
+  const clientClosed = once(client, 'close') as Promise<[number, Buffer]>;
+  await opened(client);
+  const relaySocket = await relay.ready;
+
+  // The relay has written half of a 100 kB text frame when the gateway shuts down.
+  const payload = Buffer.alloc(100_000, 'a');
+  const header = Buffer.from([0x81, 127, 0, 0, 0, 0, 0, 0, 0, 0]);
+  header.writeUInt32BE(payload.length, 6);
+  relaySocket.write(Buffer.concat([header, payload.subarray(0, 50_000)]));
+  await new Promise((r) => setTimeout(r, 100));
+  const pipe = gateway.pipes[0];
+  if (!pipe) throw new Error('no pipe');
+  const closing = pipe.close(1001, 'gateway shutting down', '{"type":"error","error":{"code":"shutting_down"}}');
+  relaySocket.write(payload.subarray(50_000));
+
+  const [code] = await clientClosed;
+  await closing;
+  t.equal(code, 1001, 'the client sees a 1001 close, not 1006');
+  t.equal(messages.length, 2, 'the half-sent frame arrived whole, then one more');
+  t.equal(messages[0]?.length, payload.length, 'the frame in progress was not cut');
+  t.equal(messages[1], '{"type":"error","error":{"code":"shutting_down"}}', 'the notice came just before the close');
+  t.equal(maskedCloseCode(relay.received()), 1001, 'the relay got a masked close frame with 1001');
+  t.match(gateway.ends, ['gateway shutting down']);
 });

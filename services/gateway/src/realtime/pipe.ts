@@ -1,24 +1,52 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { closeFrame, FrameBoundary, textFrame } from './frame-boundary.js';
 
 /** When one side has closed, how long the other gets to flush before it is cut. */
 const CLOSE_WAIT_MS = 1_000;
 /** TCP keep-alive on both sides, so a peer that vanished without a FIN is noticed eventually. */
 const KEEP_ALIVE_DELAY_MS = 30_000;
+const HEAD_END = Buffer.from('\r\n\r\n');
+const NOTHING = Buffer.alloc(0);
 
 export interface PipeHandle {
-  /** Cuts both sockets now (gateway shutdown after the grace period). */
+  /**
+   * Ends the connection as a WebSocket server would: `notice` (a text event) and a close frame
+   * with `code` to the client, a close frame with `code` to the relay, each inserted between two
+   * frames of its direction. Resolves once both sockets are closed, at most about two
+   * `CLOSE_WAIT_MS` later (a frame that never ends, a peer that never answers: cut).
+   */
+  close(code: number, reason: string, notice?: string): Promise<void>;
+  /** Cuts both sockets now. */
   destroy(): void;
+}
+
+/** One direction of the pipe: bytes forwarded as they come, their frames followed by their headers. */
+interface Direction {
+  readonly from: Duplex;
+  readonly to: Duplex;
+  readonly frames: FrameBoundary;
+  /** Set at a graceful close: what to insert once the frame in progress has passed. */
+  insert?: (() => Buffer) | undefined;
+  /** The inserted frames are written; later bytes from `from` are dropped. */
+  done: boolean;
 }
 
 /**
  * Joins the client's upgraded socket and the relay's socket after the relay's 101: the relay's
  * answer (`received`: its head and any frames already read) goes to the client first, then bytes
- * flow both ways untouched, with TCP backpressure end to end. When either side ends or fails, the
- * other is ended too and both are destroyed within `CLOSE_WAIT_MS`; `onEnd` is called once.
+ * flow both ways untouched, with TCP backpressure end to end. Only frame headers are read (see
+ * `frame-boundary.ts`), so that a shutdown can close both sides properly. When either side ends or
+ * fails, the other is ended too and both are destroyed within `CLOSE_WAIT_MS`; `onEnd` is called once.
+ * `clientHead`: bytes the client sent after its request head, already passed to the relay.
  */
-export function pipeSockets(client: Duplex, relay: Socket, received: Buffer, onEnd: (why: string) => void): PipeHandle {
+export function pipeSockets(client: Duplex, relay: Socket, received: Buffer, onEnd: (why: string) => void, clientHead: Buffer = NOTHING): PipeHandle {
   let ended = false;
+  let resolveClosed: () => void = () => {};
+  const closed = new Promise<void>((resolve) => {
+    resolveClosed = resolve;
+  });
+  let open = 2;
   const finish = (why: string, abrupt: boolean) => {
     if (ended) return;
     ended = true;
@@ -42,6 +70,9 @@ export function pipeSockets(client: Duplex, relay: Socket, received: Buffer, onE
     (socket as Socket).setTimeout?.(0);
     (socket as Socket).setNoDelay?.(true);
     (socket as Socket).setKeepAlive?.(true, KEEP_ALIVE_DELAY_MS);
+    socket.once('close', () => {
+      if (--open === 0) resolveClosed();
+    });
   }
   client.on('error', () => finish('client error', true));
   relay.on('error', () => finish('relay error', true));
@@ -51,8 +82,57 @@ export function pipeSockets(client: Duplex, relay: Socket, received: Buffer, onE
   client.on('end', () => finish('client ended', false));
   relay.on('end', () => finish('relay ended', false));
 
+  const toClient: Direction = { from: relay, to: client, frames: new FrameBoundary(), done: false };
+  const toRelay: Direction = { from: client, to: relay, frames: new FrameBoundary(), done: false };
+  const headEnd = received.indexOf(HEAD_END);
+  toClient.frames.feed(headEnd < 0 ? NOTHING : received.subarray(headEnd + HEAD_END.length));
+  toRelay.frames.feed(clientHead);
+
+  /** Writes a direction's inserted frames once it is between frames; when both are, ends the pipe. */
+  const insertIfDue = (direction: Direction) => {
+    if (direction.done || !direction.insert || !direction.frames.atBoundary) return;
+    direction.done = true;
+    direction.to.write(direction.insert());
+    if (toClient.done && toRelay.done) finish('gateway shutting down', false);
+  };
+  for (const direction of [toClient, toRelay]) {
+    const { from, to, frames } = direction;
+    from.on('data', (chunk: Buffer) => {
+      if (direction.done) return;
+      if (!direction.insert) {
+        frames.feed(chunk);
+        if (!to.write(chunk)) from.pause();
+        return;
+      }
+      // Closing: the rest of the frame in progress still goes through, then the inserted frames.
+      const upTo = frames.feed(chunk, true);
+      if (upTo > 0) to.write(upTo === chunk.length ? chunk : chunk.subarray(0, upTo));
+      insertIfDue(direction);
+    });
+    to.on('drain', () => from.resume());
+  }
+
   client.write(received);
-  client.pipe(relay, { end: false });
-  relay.pipe(client, { end: false });
-  return { destroy: () => finish('gateway shutting down', true) };
+  // The relay's socket was paused after its head was read; the client's may be too after the upgrade.
+  client.resume();
+  relay.resume();
+  return {
+    close(code, reason, notice) {
+      if (ended) return closed;
+      toClient.insert = () => {
+        // A text frame may not interrupt a fragmented message; the close frame alone may.
+        const close = closeFrame(code, reason, false);
+        return notice === undefined || toClient.frames.inMessage ? close : Buffer.concat([textFrame(notice), close]);
+      };
+      toRelay.insert = () => closeFrame(code, reason, true);
+      for (const direction of [toClient, toRelay]) {
+        // The frame in progress may sit behind backpressure; it is read now, whatever the other side's pace.
+        direction.from.resume();
+        insertIfDue(direction);
+      }
+      setTimeout(() => finish('gateway shutting down: frames did not end in time', true), CLOSE_WAIT_MS).unref();
+      return closed;
+    },
+    destroy: () => finish('gateway shutting down', true),
+  };
 }

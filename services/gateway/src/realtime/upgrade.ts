@@ -10,7 +10,7 @@ import { originAllowed } from '../origin.js';
 import { WS_PATH } from '../routes/api/ws.js';
 import { v1Auth } from '../routes/v1/auth.js';
 import { RealtimeModels } from './models.js';
-import { pipeSockets } from './pipe.js';
+import { pipeSockets, type PipeHandle } from './pipe.js';
 import { refuseUpgrade } from './refuse.js';
 import { dialRelay, type DialResult } from './relay-dial.js';
 import { RelayPool } from './relay-pool.js';
@@ -40,10 +40,9 @@ export interface RealtimeOptions {
  * (see `relay-dial.ts` and `pipe.ts`). A replica that refuses with 503 (full, draining) or does not
  * answer is skipped for the next; none left: 503 `no_relay`.
  *
- * Shutdown: new upgrades get 503; piped connections get `SHUTDOWN_GRACE_MS` to end by themselves
- * and are then cut (TCP), not closed with a WebSocket 1001: the gateway does not parse the relay's
- * stream, so it cannot know where a frame ends to insert a close frame. Clients see 1006 and
- * reconnect, like after a network drop. A relay's own shutdown sends 1001 through the pipe.
+ * Shutdown: new upgrades get 503; piped connections get `SHUTDOWN_GRACE_MS` to end by themselves,
+ * then each side gets a 1001 close frame (the client a GA `error` event first), inserted between
+ * two frames (`pipe.ts` follows the frame headers), so clients see a clean 1001 and reconnect.
  *
  * Paths other than these and `/api/ws` (routes/api/ws.ts) are answered 404 here, since ws.ts
  * leaves unknown paths to another upgrade handler once one is registered.
@@ -131,7 +130,7 @@ export async function realtimeRoute(app: FastifyInstance, options: RealtimeOptio
           signal: gone.signal,
         });
         if (result.kind === 'upgraded' && !gone.signal.aborted && !socket.destroyed) {
-          join(socket, result, dialEnded('piped'), { requestId, relayId: relay.id, path: url.pathname });
+          join(socket, head, result, dialEnded('piped'), { requestId, relayId: relay.id, path: url.pathname });
           return;
         }
         dialEnded(result.kind === 'failed' && !gone.signal.aborted ? 'unreachable' : 'refused');
@@ -153,6 +152,7 @@ export async function realtimeRoute(app: FastifyInstance, options: RealtimeOptio
 
   function join(
     socket: Duplex,
+    clientHead: Buffer,
     dialed: Extract<DialResult, { kind: 'upgraded' }>,
     untrackLoad: () => void,
     context: { requestId: string; relayId: string; path: string },
@@ -165,9 +165,24 @@ export async function realtimeRoute(app: FastifyInstance, options: RealtimeOptio
       untrackLoad();
       untrackLive?.();
       app.log.info({ reqId: context.requestId, relayId: context.relayId, durationMs: Date.now() - openedAtMs, why }, 'realtime connection ended');
-    });
-    if (!over) untrackLive = options.live.add({ close: () => pipe.destroy() });
+    }, clientHead);
+    if (!over) untrackLive = options.live.add({ close: () => closeForShutdown(pipe) });
     app.log.info({ reqId: context.requestId, relayId: context.relayId, path: context.path }, 'realtime connection piped to relay');
+  }
+
+  /** Pipes being closed at shutdown; the process waits for their close frames to go out. */
+  const shuttingDown = new Set<Promise<void>>();
+  function closeForShutdown(pipe: PipeHandle): void {
+    const { code, message } = errors.shutting_down({ message: 'The gateway is restarting; reconnect to continue.' });
+    // The GA `error` event the relay sends at its own shutdown, so clients handle both alike.
+    const notice = JSON.stringify({
+      type: 'error',
+      event_id: `event_gw_${randomUUID()}`,
+      error: { type: 'server_error', code, message, param: null, event_id: null },
+    });
+    const closed = pipe.close(1001, 'gateway shutting down', notice);
+    shuttingDown.add(closed);
+    void closed.then(() => shuttingDown.delete(closed));
   }
 
   app.server.on('upgrade', onUpgrade);
@@ -176,6 +191,7 @@ export async function realtimeRoute(app: FastifyInstance, options: RealtimeOptio
   });
   app.addHook('onClose', async () => {
     app.server.off('upgrade', onUpgrade);
+    await Promise.all(shuttingDown);
   });
 }
 
