@@ -1,5 +1,6 @@
 import type { JetStreamClient, PubAck } from 'nats';
 import { Subjects, type TurnChunk } from '@voxgate/protocol';
+import { errors } from './errors.js';
 
 /** Tokens arriving within this window after the previous delta go out as one chunk. */
 const COALESCE_WINDOW_MS = 4;
@@ -91,7 +92,14 @@ export class ChunkPublisher {
    */
   async end(final: Extract<ChunkBody, { type: 'done' | 'error' }>): Promise<void> {
     this.flush();
-    this.publish(final);
+    // A chunk that never reached the stream (NATS was down) leaves a hole readers cannot fill: a
+    // `done` after it would present a cut answer as whole, so the turn ends with an error instead.
+    this.publish(this.#failure !== undefined && final.type === 'done' ? chunksLost() : final);
     await this.settled();
   }
+}
+
+function chunksLost(): Extract<ChunkBody, { type: 'error' }> {
+  const { code, message } = errors.chunks_lost();
+  return { type: 'error', code, message, retryable: true };
 }
