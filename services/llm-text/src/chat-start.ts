@@ -59,6 +59,7 @@ export async function startTurn(request: StartTurn, deps: ChatStartDeps, log: Fa
   if (route === undefined) throw errors.unknown_model({ message: `No text model ${request.model}.` });
   const base = { turnId: request.turnId, route, maxOutputTokens: request.maxOutputTokens ?? deps.defaultMaxOutputTokens, temperature: request.temperature };
   let job: TurnJob;
+  let saving: Promise<void> | undefined;
   if (request.mode === 'stateless') {
     if (request.messages.length === 0 || request.regenerate) throw errors.invalid_request({ message: 'A stateless turn needs messages and cannot regenerate.' });
     await checkParts(request.messages, route, deps);
@@ -89,13 +90,15 @@ export async function startTurn(request: StartTurn, deps: ChatStartDeps, log: Fa
       conversationId = newId();
       const now = new Date().toISOString();
       const summary: ConversationSummary = { id: conversationId, title: titleFrom(message), model: route.entry.id, createdAt: now, updatedAt: now };
-      await deps.history.saveSummary(summary);
+      // Written while the turn starts rather than before it: the reply still waits for both.
+      saving = deps.history.saveSummary(summary);
     } else {
-      if ((await deps.history.summary(conversationId)) === undefined) throw errors.conversation_not_found();
-      turns = await deps.history.turns(conversationId);
+      const [summary, stored] = await Promise.all([deps.history.summary(conversationId), deps.history.turns(conversationId)]);
+      if (summary === undefined) throw errors.conversation_not_found();
+      turns = stored;
     }
     job = { ...base, conversationId, context: [...contextOf(turns), { message }], store: { user: message } };
   }
-  await deps.runner.start(job);
+  await deps.runner.start(job, saving);
   return { turnId: job.turnId, conversationId: job.conversationId };
 }

@@ -1,5 +1,5 @@
-import type { JetStreamClient, PubAck } from 'nats';
 import { Subjects, type TurnChunk } from '@voxgate/protocol';
+import type { JetStreamClient, PubAck } from 'nats';
 import { errors } from './errors.js';
 
 /** Tokens arriving within this window after the previous delta go out as one chunk. */
@@ -42,7 +42,8 @@ export class ChunkPublisher {
     return this.#failure;
   }
 
-  publish(body: ChunkBody): void {
+  /** Sends the chunk at once; the promise settles when it is stored or has failed (see `failure`). */
+  publish(body: ChunkBody): Promise<PubAck | undefined> {
     const seq = ++this.#seq;
     const chunk = { ...body, seq } as TurnChunk;
     const pending: Promise<PubAck | undefined> = this.#js
@@ -53,6 +54,7 @@ export class ChunkPublisher {
       })
       .finally(() => this.#inFlight.delete(pending));
     this.#inFlight.add(pending);
+    return pending;
   }
 
   delta(text: string): void {
@@ -80,9 +82,15 @@ export class ChunkPublisher {
     await Promise.all(this.#inFlight);
   }
 
-  /** Waits while too many publishes are unacknowledged, so a stalled NATS cannot grow memory without bound. */
-  async backpressure(): Promise<void> {
-    while (this.#inFlight.size >= MAX_IN_FLIGHT) await Promise.race(this.#inFlight);
+  /**
+   * While too many publishes are unacknowledged, a promise to wait on, so a stalled NATS cannot
+   * grow memory without bound; otherwise undefined, so the stream loop awaits nothing per token.
+   */
+  backpressure(): Promise<void> | undefined {
+    if (this.#inFlight.size < MAX_IN_FLIGHT) return undefined;
+    return (async () => {
+      while (this.#inFlight.size >= MAX_IN_FLIGHT) await Promise.race(this.#inFlight);
+    })();
   }
 
   /**

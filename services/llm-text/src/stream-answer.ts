@@ -7,8 +7,8 @@ export interface StreamOptions extends RetryContext {
   /** Longest pause between two events once the answer has started. */
   idleTimeoutMs: number;
   onEvent(event: StreamEvent): void;
-  /** Awaited between events, so that a slow consumer slows the reading of the stream. */
-  backpressure(): Promise<void>;
+  /** Awaited between events when it returns a promise, so that a slow consumer slows the reading of the stream. */
+  backpressure(): Promise<void> | undefined;
 }
 
 /**
@@ -34,7 +34,8 @@ export async function streamAnswer(provider: ChatProvider, request: ProviderRequ
     while (next.done !== true) {
       options.onEvent(next.value);
       watchdog.refresh();
-      await options.backpressure();
+      const slowed = options.backpressure();
+      if (slowed !== undefined) await slowed;
       next = await value.iterator.next();
     }
     if (controller.signal.aborted) throw new Error('stream aborted');

@@ -1,11 +1,18 @@
+const MESSAGES = {
+  stopped: 'the turn was stopped',
+  deadline: 'the turn ran past its deadline',
+  refused: 'the turn could not be recorded, so its start was refused',
+} as const;
+
 /**
- * Why a turn's own controller was aborted: the user stopped it, or its overall deadline passed.
+ * Why a turn's own controller was aborted: the user stopped it, its overall deadline passed, or
+ * its start was refused after the provider call had already begun (nobody learnt of the turn).
  * Used as the abort `reason`, so whoever catches the SDK's abort error can tell which.
  */
 export class TurnAbort extends Error {
   override readonly name = 'TurnAbort';
-  constructor(readonly why: 'stopped' | 'deadline') {
-    super(why === 'stopped' ? 'the turn was stopped' : 'the turn ran past its deadline');
+  constructor(readonly why: keyof typeof MESSAGES) {
+    super(MESSAGES[why]);
   }
 }
 

@@ -62,30 +62,29 @@ export class TurnRunner {
   }
 
   /**
-   * Starts the turn. Resolves once its `start` chunk is stored in JetStream, so that whoever gets
-   * the reply can read the turn at once; the rest runs in the background, its outcome published
-   * as chunks, never thrown.
+   * Starts the turn. Resolves once its `start` chunk is stored in JetStream (and `alongside`, a
+   * write the turn depends on, has landed), so that whoever gets the reply can read the turn at
+   * once. The provider call does not wait for that: it begins at once, and its chunks follow the
+   * `start` chunk on the same connection, so JetStream stores them after it. If either write
+   * fails the turn is aborted unseen (no final chunk, nothing stored) and the failure thrown.
+   * The rest runs in the background, its outcome published as chunks, never thrown.
    */
-  async start(job: TurnJob): Promise<void> {
+  async start(job: TurnJob, alongside?: Promise<unknown>): Promise<void> {
     const controller = new AbortController();
     const publisher = new ChunkPublisher(this.#options.js, job.turnId);
-    let launched: () => void = () => {};
-    const ready = new Promise<void>((resolve) => {
-      launched = resolve;
-    });
+    const stored = publisher.publish({ type: 'start', model: job.route.entry.id, conversationId: job.conversationId });
     // Registered before the first await, so a repeated start finds the turn running.
-    const ended = ready
-      .then(() => this.#run(job, controller, publisher))
+    const ended = this.#run(job, controller, publisher)
       .catch((error: unknown) => this.#options.log.error({ err: error, turnId: job.turnId }, 'turn crashed'))
       .finally(() => this.#running.delete(job.turnId));
     this.#running.set(job.turnId, { controller, conversationId: job.conversationId, ended });
-    publisher.publish({ type: 'start', model: job.route.entry.id, conversationId: job.conversationId });
-    await publisher.settled();
-    if (publisher.failure !== undefined) {
+    let failure: unknown;
+    await Promise.all([stored.then(() => (failure ??= publisher.failure)), alongside?.catch((error: unknown) => (failure ??= error))]);
+    if (failure !== undefined) {
+      controller.abort(new TurnAbort('refused'));
       this.#running.delete(job.turnId);
-      throw publisher.failure;
+      throw failure;
     }
-    launched();
   }
 
   /** Stops every running turn and waits until each has published its final chunk (at shutdown). */
@@ -134,6 +133,10 @@ export class TurnRunner {
       final = this.#failed(error, publisher.text !== '', log);
     } finally {
       clearTimeout(deadline);
+    }
+    if (controller.signal.reason instanceof TurnAbort && controller.signal.reason.why === 'refused') {
+      log.warn({ durationMs: Date.now() - startedAt }, 'turn refused at its start; nothing published after it');
+      return;
     }
     publisher.flush();
     if (job.store) await this.#store(job, publisher.text, final, transcript, usage, log);
