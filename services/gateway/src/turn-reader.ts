@@ -44,6 +44,13 @@ export interface FollowOptions {
   onChunk: (chunk: TurnChunk) => void;
 }
 
+/** A turn subscribed to before its start: `follow` it once started, or `close` it if the start failed. */
+export interface TurnWatch {
+  /** As `TurnReader.follow` from the first chunk, with what arrived since the subscription. */
+  follow(options: FollowOptions): Promise<FollowEnd>;
+  close(): void;
+}
+
 /** A `STREAM.MSG.GET` query, `next_by_subj` included (nats.js exports that type only for direct gets). */
 type GetQuery = MsgRequest | { seq: number; next_by_subj: string };
 
@@ -103,9 +110,26 @@ export class TurnReader {
    */
   follow(turnId: string, afterSeq: number, options: FollowOptions): Promise<FollowEnd> {
     if (options.signal.aborted) return Promise.resolve('aborted');
-    return new Promise<FollowEnd>((resolve, reject) => {
-      new Follow(this, turnId, afterSeq, options, { resolve, reject }).start();
-    });
+    const follow = new Follow(this, turnId);
+    try {
+      follow.listen();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return follow.run(afterSeq, options, true);
+  }
+
+  /**
+   * Subscribes to a turn that is about to be started, before the start request goes out: NATS
+   * keeps one connection's messages in order, so the subscription is in place before llm-text
+   * hears of the turn, and every chunk arrives live. Delivery then needs no catch-up from the
+   * stream (which costs JetStream API calls and a round trip before the first token); the
+   * stream is still read if a gap shows or the turn goes quiet, as in `follow`.
+   */
+  watch(turnId: string): TurnWatch {
+    const follow = new Follow(this, turnId);
+    follow.listen();
+    return { follow: (options) => follow.run(0, options, false), close: () => follow.close() };
   }
 
   /** @internal A live subscription to the turn's subject (for `Follow`). */
@@ -239,13 +263,14 @@ export class TurnReader {
 }
 
 /**
- * One `follow`: live chunks from the subscription are buffered by `seq` and handed on only in
- * order; whatever the subscription did not bring (chunks stored before it began, a gap, a missed
- * last chunk) is read from the stream, and anything at or below the last handed-on `seq` dropped.
+ * One `follow`: live chunks from the subscription are handed on as soon as they are next in
+ * order, and buffered by `seq` when ahead; whatever the subscription did not bring (chunks stored
+ * before it began, a gap, a missed last chunk) is read from the stream, and anything at or below
+ * the last handed-on `seq` dropped. Listening may begin before delivery (see `TurnReader.watch`).
  */
 class Follow {
-  #delivered: number;
-  /** Live chunks above the next expected one, waiting for the stream to fill the gap. */
+  #delivered = 0;
+  /** Live chunks not yet handed on: above the next expected one, or all of them before `run`. */
   readonly #ahead = new Map<number, TurnChunk>();
   #filling = false;
   #ended = false;
@@ -255,44 +280,61 @@ class Follow {
   #idle: NodeJS.Timeout | undefined;
   #recheck: NodeJS.Timeout | undefined;
   #recheckMs = RECHECK_FIRST_MS;
+  #options: FollowOptions | undefined;
+  #settle: { resolve: (end: FollowEnd) => void; reject: (error: unknown) => void } | undefined;
+  /** A subscription error before `run`, reported when it starts. */
+  #early: unknown;
   readonly #onAbort = () => this.#finish('aborted');
 
   constructor(
     private readonly reader: TurnReader,
     private readonly turnId: string,
-    afterSeq: number,
-    private readonly options: FollowOptions,
-    private readonly settle: { resolve: (end: FollowEnd) => void; reject: (error: unknown) => void },
-  ) {
-    this.#delivered = afterSeq;
+  ) {}
+
+  listen(): void {
+    this.#subscription = this.reader.subscribe(this.turnId, (error, msg) => this.#onLive(error, msg));
   }
 
-  start(): void {
-    this.options.signal.addEventListener('abort', this.#onAbort, { once: true });
-    try {
-      this.#subscription = this.reader.subscribe(this.turnId, (error, msg) => this.#onLive(error, msg));
-    } catch (error) {
-      this.#fail(error);
-      return;
-    }
-    this.#idle = setTimeout(() => this.#finish('idle'), this.options.idleMs);
-    this.#armRecheck();
-    // Sent after the SUB on the same connection, so the server has the subscription by the time it
-    // looks: every chunk is either in what the catch-up reads or delivered live (or both).
-    void this.#fill();
+  /** Delivers after `afterSeq`; `catchUp` reads what the stream holds at once (the turn may be under way). */
+  run(afterSeq: number, options: FollowOptions, catchUp: boolean): Promise<FollowEnd> {
+    return new Promise<FollowEnd>((resolve, reject) => {
+      this.#settle = { resolve, reject };
+      this.#options = options;
+      this.#delivered = afterSeq;
+      for (const seq of this.#ahead.keys()) if (seq <= afterSeq) this.#ahead.delete(seq);
+      if (this.#ended) return resolve('aborted');
+      if (this.#early !== undefined) return this.#fail(this.#early);
+      if (options.signal.aborted) return this.#finish('aborted');
+      options.signal.addEventListener('abort', this.#onAbort, { once: true });
+      this.#idle = setTimeout(() => this.#finish('idle'), options.idleMs);
+      this.#armRecheck();
+      // With `catchUp`, sent after the SUB on the same connection, so the server has the
+      // subscription by the time it looks: every chunk is either in what the catch-up reads or
+      // delivered live (or both).
+      if (catchUp) void this.#fill();
+      else this.#drain();
+    });
+  }
+
+  /** Ends a watch that will never be run. */
+  close(): void {
+    this.#cleanUp();
   }
 
   #onLive(error: NatsError | null, msg: Msg): void {
     if (this.#ended) return;
     if (error) {
-      this.#fail(error);
+      if (this.#settle === undefined) this.#early = error;
+      else this.#fail(error);
       return;
     }
     const chunk = this.reader.decode(msg.data, this.turnId);
     if (chunk === undefined || chunk.seq <= this.#delivered) return;
-    this.#heard();
     this.#ahead.set(chunk.seq, chunk);
-    if (!this.#filling) this.#drain();
+    if (this.#settle === undefined) return;
+    this.#heard();
+    // In order, it goes out even while a catch-up is reading: the catch-up skips what was handed on.
+    this.#drain();
   }
 
   /** Hands on buffered chunks while they are contiguous; a gap left behind is filled from the stream. */
@@ -358,7 +400,7 @@ class Follow {
     this.#delivered = chunk.seq;
     this.#heard();
     try {
-      this.options.onChunk(chunk);
+      this.#options?.onChunk(chunk);
     } catch (error) {
       this.#fail(error);
       return;
@@ -391,16 +433,16 @@ class Follow {
     clearTimeout(this.#idle);
     clearTimeout(this.#recheck);
     clearTimeout(this.#gapTimer);
-    this.options.signal.removeEventListener('abort', this.#onAbort);
+    this.#options?.signal.removeEventListener('abort', this.#onAbort);
     this.#subscription?.unsubscribe();
     return true;
   }
 
   #finish(end: FollowEnd): void {
-    if (this.#cleanUp()) this.settle.resolve(end);
+    if (this.#cleanUp()) this.#settle?.resolve(end);
   }
 
   #fail(error: unknown): void {
-    if (this.#cleanUp()) this.settle.reject(error);
+    if (this.#cleanUp()) this.#settle?.reject(error);
   }
 }

@@ -1,10 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ErrorBody, TurnStarted } from '@voxgate/protocol';
+import type { ErrorBody, TurnChunk, TurnStarted } from '@voxgate/protocol';
 import type { ServiceError } from '@voxgate/service-kit';
 import { errors } from './errors.js';
 import type { LiveConnections } from './live-connections.js';
 import { SseWriter } from './sse.js';
-import type { FollowEnd, TurnReader } from './turn-reader.js';
+import type { FollowEnd, TurnReader, TurnWatch } from './turn-reader.js';
 
 /**
  * Longest silence on a turn before the gateway stops waiting for it. llm-text ends every turn
@@ -19,16 +19,17 @@ export interface TurnStreamDeps {
 
 /**
  * Streams a turn over SSE on this request: `turn` (when just started), then every chunk after
- * `afterSeq` as `chunk` with `id: <seq>` (what `Last-Event-ID` resumes from), until `done` or
- * `error`. The client leaving stops only this delivery, never the turn. When the delivery itself
- * fails (shutdown, NATS, a silent turn) a `delivery_error` event says so; the turn may go on, and
+ * `afterSeq` (or, through `watch`, every chunk of a turn watched since before its start) as
+ * `chunk` with `id: <seq>` (what `Last-Event-ID` resumes from), until `done` or `error`. The
+ * client leaving stops only this delivery, never the turn. When the delivery itself fails
+ * (shutdown, NATS, a silent turn) a `delivery_error` event says so; the turn may go on, and
  * polling it catches up.
  */
 export async function streamTurn(
   request: FastifyRequest,
   reply: FastifyReply,
   deps: TurnStreamDeps,
-  turn: { turnId: string; afterSeq: number; started?: TurnStarted },
+  turn: { turnId: string; afterSeq: number; started?: TurnStarted; watch?: TurnWatch },
 ): Promise<void> {
   reply.hijack();
   const sse = new SseWriter(reply.raw);
@@ -44,11 +45,8 @@ export async function streamTurn(
   if (turn.started) sse.send('turn', turn.started);
   let end: FollowEnd | 'failed' = 'aborted';
   try {
-    end = await deps.reader.follow(turn.turnId, turn.afterSeq, {
-      signal: abort.signal,
-      idleMs: TURN_IDLE_MS,
-      onChunk: (chunk) => sse.send('chunk', chunk, chunk.seq),
-    });
+    const options = { signal: abort.signal, idleMs: TURN_IDLE_MS, onChunk: (chunk: TurnChunk) => sse.send('chunk', chunk, chunk.seq) };
+    end = await (turn.watch ? turn.watch.follow(options) : deps.reader.follow(turn.turnId, turn.afterSeq, options));
     if (end === 'idle') {
       sse.send('delivery_error', eventBody(errors.turn_stalled(), request.id));
     }

@@ -87,6 +87,43 @@ t.test('live chunks missed by the subscription are read from the stream, the fin
   t.same(got, seqs(1, last));
 });
 
+t.test('a turn watched from before its start arrives whole, the chunks its subscription missed read from the stream', async (t) => {
+  const turnId = newTurn();
+  const last = 30;
+  // The first, a middle and the final chunk never arrive live: a gap or the quiet end sends it to the stream.
+  const watch = new LossyReader(new Set([1, 9, last])).watch(turnId);
+  const started = publish(turnId, 1, last);
+  const got: number[] = [];
+  const following = watch.follow({ signal: new AbortController().signal, idleMs: 5_000, onChunk: (c) => void got.push(c.seq) });
+  await started;
+  for (let seq = 2; seq <= last; seq++) {
+    await publish(turnId, seq, last);
+    if (seq % 5 === 0) await new Promise((r) => setTimeout(r, 2));
+  }
+  t.equal(await following, 'finished');
+  t.same(got, seqs(1, last));
+});
+
+t.test('a watch closed after a refused start delivers nothing and ends its subscription', async (t) => {
+  const turnId = newTurn();
+  let live = 0;
+  let opened: Subscription | undefined;
+  const reader = new (class extends TurnReader {
+    override subscribe(id: string, callback: (error: NatsError | null, msg: Msg) => void): Subscription {
+      opened = super.subscribe(id, (error, msg) => {
+        live++;
+        callback(error, msg);
+      });
+      return opened;
+    }
+  })(nc, log);
+  reader.watch(turnId).close();
+  await publish(turnId, 1, 3);
+  await nc.flush();
+  t.equal(live, 0, 'nothing reached it');
+  t.ok(opened?.isClosed(), 'the subscription is closed');
+});
+
 t.test('resuming after the final chunk ends at once with nothing; a silent turn ends idle', async (t) => {
   const turnId = newTurn();
   for (let seq = 1; seq <= 3; seq++) await publish(turnId, seq, 3);

@@ -26,11 +26,22 @@ export async function chatRoute(app: FastifyInstance, options: TurnStreamDeps & 
       ...(chat.conversationId === undefined ? {} : { conversationId: chat.conversationId }),
       ...(chat.regenerate === undefined ? {} : { regenerate: chat.regenerate }),
     };
-    const started = await startTurn(options.nats.nc, start, { timeoutMs: options.timeoutMs, requestId: request.id });
+    if (!wantsEventStream(request.headers.accept)) {
+      const started = await startTurn(options.nats.nc, start, { timeoutMs: options.timeoutMs, requestId: request.id });
+      request.log.info({ turnId, conversationId: started.conversationId, model: chat.model }, 'turn started');
+      return started;
+    }
+    // Subscribed before the start, so the first token is relayed the moment it is published.
+    const watch = options.reader.watch(turnId);
+    let started: TurnStarted;
+    try {
+      started = await startTurn(options.nats.nc, start, { timeoutMs: options.timeoutMs, requestId: request.id });
+    } catch (error) {
+      watch.close();
+      throw error;
+    }
     request.log.info({ turnId, conversationId: started.conversationId, model: chat.model }, 'turn started');
-    if (!wantsEventStream(request.headers.accept)) return started;
-    // JetStream keeps every chunk from the first, so following after the start misses nothing.
-    await streamTurn(request, reply, options, { turnId, afterSeq: 0, started });
+    await streamTurn(request, reply, options, { turnId, afterSeq: 0, started, watch });
     return reply;
   });
 }

@@ -8,6 +8,7 @@ import { fromChatCompletionRequest } from '../../openai/convert.js';
 import { openAiErrorType, type ChatCompletion, type ChatCompletionChunk, type CompletionUsage, type FinishReason } from '../../openai/wire.js';
 import { SseWriter } from '../../sse.js';
 import { startTurn } from '../../turn-starter.js';
+import type { TurnWatch } from '../../turn-reader.js';
 import { TURN_IDLE_MS, type TurnStreamDeps } from '../../turn-stream.js';
 
 /**
@@ -47,14 +48,21 @@ export async function v1ChatCompletionsRoute(app: FastifyInstance, options: V1Ch
     const converted = fromChatCompletionRequest(request.body, turnId);
     // Stored before the turn starts, so llm-text finds every attachment it is told about.
     await Promise.all(converted.attachments.map((a) => options.store.put(a.record, a.bytes)));
-    await startTurn(options.nats.nc, converted.start, { timeoutMs: options.timeoutMs, requestId: request.id });
+    // Subscribed before the start, so the first token is relayed the moment it is published.
+    const watch = options.reader.watch(turnId);
+    try {
+      await startTurn(options.nats.nc, converted.start, { timeoutMs: options.timeoutMs, requestId: request.id });
+    } catch (error) {
+      watch.close();
+      throw error;
+    }
     const head = { id: `chatcmpl-${turnId}`, created: Math.floor(Date.now() / 1000), model: converted.start.model };
     request.log.info({ turnId, model: head.model, stream: converted.stream, attachments: converted.attachments.length }, 'completion started');
     if (converted.stream) {
-      await streamCompletion(request, reply, options, { turnId, head, includeUsage: converted.includeUsage });
+      await streamCompletion(request, reply, options, { turnId, head, includeUsage: converted.includeUsage, watch });
       return reply;
     }
-    return collectCompletion(reply, options, { turnId, head });
+    return collectCompletion(reply, { turnId, head, watch });
   });
 }
 
@@ -64,13 +72,13 @@ interface Head {
   model: string;
 }
 
-async function collectCompletion(reply: FastifyReply, deps: TurnStreamDeps, turn: { turnId: string; head: Head }): Promise<ChatCompletion> {
+async function collectCompletion(reply: FastifyReply, turn: { turnId: string; head: Head; watch: TurnWatch }): Promise<ChatCompletion> {
   const abort = new AbortController();
   // The client leaving stops the wait, not the turn (as on /api).
   reply.raw.once('close', () => abort.abort());
   let text = '';
   let last: TurnChunk | undefined;
-  const end = await deps.reader.follow(turn.turnId, 0, {
+  const end = await turn.watch.follow({
     signal: abort.signal,
     idleMs: TURN_IDLE_MS,
     onChunk: (chunk) => {
@@ -94,7 +102,7 @@ async function streamCompletion(
   request: FastifyRequest,
   reply: FastifyReply,
   deps: TurnStreamDeps,
-  turn: { turnId: string; head: Head; includeUsage: boolean },
+  turn: { turnId: string; head: Head; includeUsage: boolean; watch: TurnWatch },
 ): Promise<void> {
   reply.hijack();
   const sse = new SseWriter(reply.raw);
@@ -118,7 +126,7 @@ async function streamCompletion(
   // OpenAI opens every stream with the role.
   sse.data(chunk({ role: 'assistant', content: '' }, null));
   try {
-    const end = await deps.reader.follow(turn.turnId, 0, {
+    const end = await turn.watch.follow({
       signal: abort.signal,
       idleMs: TURN_IDLE_MS,
       onChunk: (c) => {
