@@ -2,7 +2,7 @@ import { ChatLimits, type Attachment } from '@voxgate/protocol';
 import type { ServiceError } from '@voxgate/service-kit';
 import { newId } from './attachment-store.js';
 import { errors } from './errors.js';
-import { sniffMedia } from './media-sniff.js';
+import { imageComplete, sniffMedia } from './media-sniff.js';
 
 export type AttachmentKind = Attachment['kind'];
 
@@ -15,6 +15,14 @@ export function claimedKind(contentType: string | undefined): AttachmentKind | '
   if (type === 'application/octet-stream') return 'any';
   return undefined;
 }
+
+/**
+ * Images larger than this are refused whatever their byte size: a decoder allocates width × height
+ * pixels before it reads one, so a few hundred bytes of header can claim gigabytes (a decompression
+ * bomb). 16,384 px a side and 100 megapixels are above any camera or screenshot a user would send.
+ */
+const MAX_IMAGE_SIDE_PX = 16_384;
+const MAX_IMAGE_PIXELS = 100_000_000;
 
 export const maxBytesFor = (kind: AttachmentKind): number => (kind === 'image' ? ChatLimits.imageBytes : ChatLimits.audioBytes);
 
@@ -32,6 +40,15 @@ export function admitAttachment(bytes: Uint8Array, claimed: AttachmentKind | 'an
   const limit = maxBytesFor(sniffed.kind);
   if (bytes.length > limit) {
     return errors.attachment_too_large({ message: `An ${sniffed.kind} may have at most ${limit} bytes.` });
+  }
+  if (sniffed.kind === 'image') {
+    const { widthPx, heightPx } = sniffed;
+    if (widthPx > MAX_IMAGE_SIDE_PX || heightPx > MAX_IMAGE_SIDE_PX || widthPx * heightPx > MAX_IMAGE_PIXELS) {
+      return errors.attachment_too_large({
+        message: `An image may have at most ${MAX_IMAGE_SIDE_PX} px a side and ${MAX_IMAGE_PIXELS / 1_000_000} megapixels; this one claims ${widthPx}×${heightPx}.`,
+      });
+    }
+    if (!imageComplete(bytes, sniffed.mime)) return errors.invalid_image({ message: 'The image is cut short: its data ends before the end its format marks.' });
   }
   const record: Attachment = { id: newId(), kind: sniffed.kind, mime: sniffed.mime, bytes: bytes.length };
   if (sniffed.kind === 'image') {

@@ -96,3 +96,24 @@ function sniffAudio(b: Uint8Array): Sniffed | undefined {
 export function sniffMedia(bytes: Uint8Array): Sniffed | undefined {
   return sniffImage(bytes) ?? sniffAudio(bytes);
 }
+
+/**
+ * Whether an image's bytes run to the end its format marks (PNG's IEND chunk, JPEG's end-of-image
+ * marker, GIF's trailer, the length in WebP's RIFF header). A cut-off upload would otherwise be
+ * stored and fail at the provider with a message that says nothing about the file.
+ */
+export function imageComplete(bytes: Uint8Array, mime: string): boolean {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  switch (mime) {
+    case 'image/png':
+      return b.lastIndexOf('IEND', undefined, 'latin1') > 33;
+    case 'image/jpeg':
+      return b.lastIndexOf(Buffer.from([0xff, 0xd9])) > 2;
+    case 'image/gif':
+      return b.lastIndexOf(0x3b) > 12;
+    case 'image/webp':
+      return b.length >= 12 && b.readUInt32LE(4) + 8 <= b.length;
+    default:
+      return true;
+  }
+}

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { sniffMedia } from '../src/media-sniff.js';
+import { admitAttachment } from '../src/attachment-intake.js';
+import { imageComplete, sniffMedia } from '../src/media-sniff.js';
 import { gifHeader, jpegHeader, png, wav, webpLosslessHeader } from './media-fixtures.js';
 
 t.test('images: type and pixel size from the header', async (t) => {
@@ -27,4 +28,28 @@ t.test('anything else is neither, including cut-short and forged headers', async
   t.equal(sniffMedia(png(10, 10).fill(0, 16, 24)), undefined, 'PNG of 0×0 pixels');
   t.equal(sniffMedia(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10])), undefined, 'JPEG without a frame');
   t.equal(sniffMedia(Buffer.alloc(0)), undefined);
+});
+
+t.test('an image must run to its end and claim a size a decoder can hold', async (t) => {
+  const whole = png(64, 48);
+  t.ok(imageComplete(whole, 'image/png'), 'a whole PNG');
+  t.notOk(imageComplete(whole.subarray(0, whole.length - 12), 'image/png'), 'a PNG without its IEND chunk');
+  t.notOk(imageComplete(jpegHeader(640, 480), 'image/jpeg'), 'a JPEG without its end-of-image marker');
+  t.ok(imageComplete(Buffer.concat([jpegHeader(640, 480), Buffer.from([0xff, 0xd9])]), 'image/jpeg'));
+  t.notOk(imageComplete(webpLosslessHeader(64, 64).subarray(0, 20), 'image/webp'), 'a WebP shorter than its RIFF length');
+  const code = (bytes: Buffer) => {
+    const admitted = admitAttachment(bytes, 'image');
+    return 'code' in admitted ? admitted.code : 'admitted';
+  };
+  t.equal(code(whole), 'admitted');
+  t.equal(code(whole.subarray(0, 40)), 'invalid_image', 'cut short');
+  const claiming = (w: number, h: number) => {
+    const forged = Buffer.from(whole);
+    forged.writeUInt32BE(w, 16);
+    forged.writeUInt32BE(h, 20);
+    return forged;
+  };
+  t.equal(code(claiming(16_384, 6_000)), 'admitted', 'a large photo');
+  t.equal(code(claiming(20_000, 20_000)), 'attachment_too_large', '400 megapixels in a few hundred bytes');
+  t.equal(code(claiming(65_535, 1)), 'attachment_too_large', 'a side over 16,384 px');
 });
