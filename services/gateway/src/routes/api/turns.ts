@@ -4,6 +4,7 @@ import { createParser, ErrorBody, StopTurnReply, Subjects, TurnChunks } from '@v
 import { NatsRequestError, requestJson, type NatsHandle } from '@voxgate/service-kit';
 import { errors } from '../../errors.js';
 import { fromNatsFailure } from '../../nats-errors.js';
+import { isTerminal } from '../../turn-reader.js';
 import { streamTurn, type TurnStreamDeps } from '../../turn-stream.js';
 
 const TurnParams = createParser(Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$' }) }));
@@ -55,6 +56,11 @@ export async function turnsRoute(app: FastifyInstance, options: TurnStreamDeps &
 
   app.post('/turns/:id/stop', { schema: { response: { 200: StopTurnReply, '4xx': ErrorBody, '5xx': ErrorBody } } }, async (request) => {
     const id = turnId(request.params);
+    // llm-text replicas ignore a stop for a turn they do not run, so asking about a turn that never
+    // was or has ended would only time out (504); the stream already says which it is.
+    const last = await options.reader.last(id);
+    if (!last) throw errors.turn_not_found();
+    if (isTerminal(last)) throw errors.turn_not_running();
     let answer: StopTurnReply;
     try {
       answer = await requestJson(options.nats.nc, Subjects.chatStop(id), {}, {
