@@ -13,6 +13,7 @@ import { createMetricsRegistry, httpMetrics } from './metrics.js';
 import { connectNats, type NatsHandle } from './nats.js';
 import { registerService } from './nats-service.js';
 import { shutdownOnSignals } from './shutdown.js';
+import { closeSilentConnections } from './silent-connections.js';
 
 /** What every service's app plugin receives from the process around it. */
 export interface ServiceContext {
@@ -88,6 +89,7 @@ export async function startService<C extends BaseConfig, O extends FastifyPlugin
   const app = (
     definition.https ? Fastify({ ...serverOptions, https: definition.https } as unknown as FastifyHttpsOptions<HttpsServer>) : Fastify(serverOptions)
   ) as unknown as FastifyInstance;
+  closeSilentConnections(app.server);
   await app.register(errorHandling);
   await app.register(httpMetrics, { registry: createMetricsRegistry(definition.name) });
   await app.register(healthRoutes, { nats });
