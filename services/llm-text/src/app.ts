@@ -11,6 +11,7 @@ import type { ModelsFile } from './models-file.js';
 import { buildProviders } from './providers/registry.js';
 import { Secrets } from './secrets.js';
 import { serveStop } from './stop.js';
+import { TurnLedger } from './turn-ledger.js';
 import { TurnRunner } from './turns.js';
 
 export interface LlmTextOptions {
@@ -32,6 +33,7 @@ export async function llmTextApp(app: FastifyInstance, { config, modelsFile, ser
   const attachments = await AttachmentStore.open(nc);
   const catalogue = textCatalogue(config, modelsFile);
   const providers = buildProviders(config, modelsFile, catalogue, serverKeys);
+  const ledger = await TurnLedger.open(nc, context.service.info().id, app.log);
   const runner = new TurnRunner({
     js: nc.jetstream(),
     history,
@@ -46,6 +48,7 @@ export async function llmTextApp(app: FastifyInstance, { config, modelsFile, ser
       retryBaseMs: config.UPSTREAM_RETRY_BASE_MS,
     },
     log: app.log,
+    ledger,
   });
 
   serveCatalogue(context.service, app.log, Subjects.catalogue['llm-text'], catalogue);
@@ -59,7 +62,9 @@ export async function llmTextApp(app: FastifyInstance, { config, modelsFile, ser
   serveConversations(context.service, app.log, history, attachments);
   const stopSubscription = serveStop(nc, runner, app.log);
   // Turns still running at shutdown end as stopped (with their partial text) before NATS drains.
+  ledger.start();
   app.addHook('preClose', async () => {
+    ledger.stop();
     stopSubscription.unsubscribe();
     await runner.stopAll();
   });

@@ -12,6 +12,7 @@ import type { Secrets } from './secrets.js';
 import { streamAnswer } from './stream-answer.js';
 import { TurnAbort } from './turn-abort.js';
 import { buildInput, type ContextMessage } from './turn-input.js';
+import type { TurnLedger } from './turn-ledger.js';
 import { UpstreamFailure } from './upstream-failure.js';
 
 /** A turn accepted by the chat endpoint, ready to run. */
@@ -35,6 +36,8 @@ export interface TurnRunnerOptions {
   secrets: Secrets;
   policy: RetryPolicy & { idleTimeoutMs: number; deadlineMs: number };
   log: FastifyBaseLogger;
+  /** Lists running turns so that another instance can end them if this one dies. */
+  ledger?: TurnLedger;
 }
 
 type Final = Extract<TurnChunk, { type: 'done' | 'error' }> extends infer C ? (C extends TurnChunk ? Omit<C, 'seq'> : never) : never;
@@ -76,8 +79,12 @@ export class TurnRunner {
     // Registered before the first await, so a repeated start finds the turn running.
     const ended = this.#run(job, controller, publisher)
       .catch((error: unknown) => this.#options.log.error({ err: error, turnId: job.turnId }, 'turn crashed'))
-      .finally(() => this.#running.delete(job.turnId));
+      .finally(() => {
+        this.#running.delete(job.turnId);
+        this.#options.ledger?.remove(job.turnId);
+      });
     this.#running.set(job.turnId, { controller, conversationId: job.conversationId, ended });
+    this.#options.ledger?.add(job.turnId);
     let failure: unknown;
     await Promise.all([stored.then(() => (failure ??= publisher.failure)), alongside?.catch((error: unknown) => (failure ??= error))]);
     if (failure !== undefined) {
