@@ -45,6 +45,15 @@ function contextOf(turns: StoredTurn[]): ContextMessage[] {
 }
 
 /**
+ * The summary as of a turn starting now with this model. Written at the start, alongside the
+ * start chunk, rather than read and written again when the turn ends: one write per turn, and a
+ * rename made while the turn runs is not overwritten.
+ */
+function touch(summary: ConversationSummary, route: ModelRoute, deps: ChatStartDeps): Promise<void> {
+  return deps.history.saveSummary({ ...summary, model: route.entry.id, updatedAt: new Date().toISOString() });
+}
+
+/**
  * `Subjects.chatStart`: checks the request, creates the conversation when it is new, answers at
  * once with the turn's ids and leaves the turn running. A repeated request for a turn already
  * running here (a gateway retrying after a timeout) gets the same answer and starts nothing.
@@ -67,11 +76,12 @@ export async function startTurn(request: StartTurn, deps: ChatStartDeps, log: Fa
   } else if (request.regenerate) {
     if (request.conversationId === undefined) throw errors.invalid_request({ message: 'Regenerate needs a conversation id.' });
     if (request.messages.length > 0) throw errors.invalid_request({ message: 'Regenerate takes no new message.' });
-    if ((await deps.history.summary(request.conversationId)) === undefined) throw errors.conversation_not_found();
-    const turns = await deps.history.turns(request.conversationId);
+    const [summary, turns] = await Promise.all([deps.history.summary(request.conversationId), deps.history.turns(request.conversationId)]);
+    if (summary === undefined) throw errors.conversation_not_found();
     const last = turns.at(-1);
     if (last === undefined) throw errors.nothing_to_regenerate();
     await checkParts([last.turn.user], route, deps);
+    saving = touch(summary, route, deps);
     job = {
       ...base,
       conversationId: request.conversationId,
@@ -90,15 +100,16 @@ export async function startTurn(request: StartTurn, deps: ChatStartDeps, log: Fa
       conversationId = newId();
       const now = new Date().toISOString();
       const summary: ConversationSummary = { id: conversationId, title: titleFrom(message), model: route.entry.id, createdAt: now, updatedAt: now };
-      // Written while the turn starts rather than before it: the reply still waits for both.
       saving = deps.history.saveSummary(summary);
     } else {
       const [summary, stored] = await Promise.all([deps.history.summary(conversationId), deps.history.turns(conversationId)]);
       if (summary === undefined) throw errors.conversation_not_found();
       turns = stored;
+      saving = touch(summary, route, deps);
     }
     job = { ...base, conversationId, context: [...contextOf(turns), { message }], store: { user: message } };
   }
+  // The summary is written while the turn starts rather than before it; the reply waits for both.
   await deps.runner.start(job, saving);
   return { turnId: job.turnId, conversationId: job.conversationId };
 }

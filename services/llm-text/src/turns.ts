@@ -182,11 +182,9 @@ export class TurnRunner {
       ...(final.type === 'error' ? { error: { code: final.code, message: final.message } } : {}),
       ...(usage === undefined ? {} : { usage }),
     };
-    const { history } = this.#options;
+    // The conversation's summary was brought up to date when the turn started (see chat-start).
     try {
-      await history.append(job.conversationId, turn, job.store.replacesSeq);
-      const summary = await history.summary(job.conversationId);
-      if (summary) await history.saveSummary({ ...summary, model: job.route.entry.id, updatedAt: turn.createdAt });
+      await this.#options.history.append(job.conversationId, turn, job.store.replacesSeq);
     } catch (error) {
       log.error({ err: error, conversationId: job.conversationId }, 'storing the exchange failed');
     }
