@@ -72,9 +72,16 @@ export function peekType(frame: Buffer): string | undefined {
   return locateType(frame)?.value;
 }
 
+/** `"<key>"` as bytes, made once per key: the search runs for every audio frame. */
+const needles = new Map<string, Buffer>();
+
 /** Where the string value of `"<key>":` starts and ends (exclusive), searching the whole frame. */
 export function findStringValue(frame: Buffer, key: string): { start: number; end: number } | undefined {
-  const needle = Buffer.from(`"${key}"`);
+  let needle = needles.get(key);
+  if (needle === undefined) {
+    needle = Buffer.from(`"${key}"`);
+    needles.set(key, needle);
+  }
   let from = 0;
   for (;;) {
     const at = frame.indexOf(needle, from);
