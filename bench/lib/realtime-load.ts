@@ -78,6 +78,16 @@ export class LoadSession {
         clearTimeout(timer);
         reject(error);
       });
+      // A refusal's body names its cause (`no_relay`, `relay_full`…), which ws's own error leaves out.
+      this.#ws.once('unexpected-response', (_request, response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          clearTimeout(timer);
+          reject(new Error(`${endpoint.url} refused with HTTP ${response.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 300)}`));
+          this.#ws.terminate();
+        });
+      });
       this.#ws.once('close', (code) => {
         clearTimeout(timer);
         reject(new Error(`${endpoint.url} closed with ${code} before session.created`));
@@ -166,7 +176,12 @@ export class LoadSession {
   }
 }
 
-const OPEN_ATTEMPTS = 4;
+/**
+ * A gateway that found its only relay too slow to answer an upgrade (a saturated shared machine)
+ * skips it for 5 s and answers 503 meanwhile: the attempts span about 12 s to outlast that.
+ */
+const OPEN_ATTEMPTS = 8;
+const OPEN_BACKOFF_MAX_MS = 2_000;
 
 /** One session, tried again after a pause when refused, as a client reconnects. */
 async function openOne(endpoint: Endpoint, recorder: Recorder): Promise<LoadSession> {
@@ -179,7 +194,7 @@ async function openOne(endpoint: Endpoint, recorder: Recorder): Promise<LoadSess
       await session.close();
       if (attempt >= OPEN_ATTEMPTS) throw error;
       recorder.retries++;
-      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+      await new Promise((resolve) => setTimeout(resolve, Math.min(OPEN_BACKOFF_MAX_MS, 500 * attempt)));
     }
   }
 }

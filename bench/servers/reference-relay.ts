@@ -1,3 +1,4 @@
+import { open as openInspector, url as inspectorUrl } from 'node:inspector';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { reportReady } from '../lib/child.js';
 
@@ -32,5 +33,7 @@ wss.on('listening', () => {
   const address = wss.address();
   if (typeof address !== 'object' || !address) throw new Error('relay has no TCP address');
   process.once('SIGTERM', () => process.exit(0));
-  reportReady({ port: address.port });
+  // Bench instrumentation, not relaying: its memory is read after a garbage collection, as ours is.
+  openInspector(0, '127.0.0.1');
+  reportReady({ port: address.port, inspectorUrl: inspectorUrl() });
 });
