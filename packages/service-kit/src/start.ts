@@ -7,7 +7,7 @@ import type { TObject, TProperties, Static } from 'typebox';
 import { ConfigError, loadConfig } from './config.js';
 import { errorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
-import { fastifyOptions } from './http.js';
+import { fastifyOptions, HTTP_SERVER_LIMITS, MAX_HEADERS_COUNT } from './http.js';
 import { createLogger } from './logger.js';
 import { createMetricsRegistry, httpMetrics } from './metrics.js';
 import { connectNats, type NatsHandle } from './nats.js';
@@ -87,9 +87,12 @@ export async function startService<C extends BaseConfig, O extends FastifyPlugin
   const serverOptions = fastifyOptions(log, definition.fastify);
   // Fastify's HTTPS factory returns a differently-typed instance; routes and hooks are the same.
   const app = (
-    definition.https ? Fastify({ ...serverOptions, https: definition.https } as unknown as FastifyHttpsOptions<HttpsServer>) : Fastify(serverOptions)
+    definition.https
+      ? Fastify({ ...serverOptions, https: { ...HTTP_SERVER_LIMITS, ...definition.https } } as unknown as FastifyHttpsOptions<HttpsServer>)
+      : Fastify(serverOptions)
   ) as unknown as FastifyInstance;
   closeSilentConnections(app.server);
+  app.server.maxHeadersCount = MAX_HEADERS_COUNT;
   await app.register(errorHandling);
   await app.register(httpMetrics, { registry: createMetricsRegistry(definition.name) });
   await app.register(healthRoutes, { nats });
