@@ -1,8 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
-import { networkInterfaces, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { networkInterfaces } from 'node:os';
 import OpenAI from 'openai';
 import { OpenAIRealtimeWS } from 'openai/realtime/ws';
 import t from 'tap';
@@ -10,6 +7,7 @@ import { WebSocket } from 'ws';
 import { spawnService } from '../../scripts/lib/stack.js';
 import { freePort, waitFor } from '../helpers/ports.js';
 import { startStack } from '../helpers/stack.js';
+import { selfSignedCertificate } from '../helpers/tls.js';
 import { logRecords, RealtimeClient, tryUpgrade } from './realtime-gateway-helpers.js';
 
 // The gateway's realtime WebSockets against real processes: gateway → realtime-relay → simulator.
@@ -84,15 +82,8 @@ t.test('bad input is refused at the upgrade with a 4xx', async (t) => {
 });
 
 t.test('HTTPS/WSS: the official openai SDK realtime client, unchanged, through a self-signed certificate', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'voxgate-tls-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const certFile = join(dir, 'cert.pem');
-  const keyFile = join(dir, 'key.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile,
-  ], { stdio: 'ignore' });
-  const ca = readFileSync(certFile);
+  const { certFile, keyFile, ca, cleanup } = selfSignedCertificate();
+  t.teardown(cleanup);
   const port = await freePort();
   const gateway = spawnService('gateway', {
     label: 'gateway-tls',

@@ -2,6 +2,10 @@ import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { ensureJetStream, type ServiceContext } from '@voxgate/service-kit';
+import { Access } from './access/access.js';
+import { securityHeaders } from './access/security-headers.js';
+import { onTurnStarted } from './access/turn-started.js';
+import type { TrustedProxies } from './access/trusted-proxies.js';
 import { AttachmentStore } from './attachment-store.js';
 import type { GatewayConfig } from './config.js';
 import { LiveConnections } from './live-connections.js';
@@ -23,10 +27,13 @@ import { TurnReader } from './turn-reader.js';
 export interface GatewayOptions {
   config: GatewayConfig;
   context: ServiceContext;
+  proxies: TrustedProxies;
+  /** Served over HTTPS (HSTS, Secure cookies). */
+  tls: boolean;
 }
 
 /** The gateway as a Fastify plugin: the page at `/`, the browser API under `/api`, the OpenAI-compatible API under `/v1`. */
-export async function gatewayApp(app: FastifyInstance, { config, context }: GatewayOptions): Promise<void> {
+export async function gatewayApp(app: FastifyInstance, { config, context, proxies, tls }: GatewayOptions): Promise<void> {
   // The turns stream and the attachments bucket; idempotent, whichever service comes up first.
   await ensureJetStream(context.nats.nc);
   const nc = context.nats.nc;
@@ -43,6 +50,10 @@ export async function gatewayApp(app: FastifyInstance, { config, context }: Gate
   app.addHook('onClose', async () => directory.stop());
 
   const allowedOrigins = parseAllowedOrigins(config.ALLOWED_ORIGINS);
+  securityHeaders(app, { tls });
+  const access = await Access.open({ nc, config, proxies, log: app.log, tls });
+  await access.register(app, allowedOrigins);
+  onTurnStarted((requestId, turnId) => access.turnStarted(requestId, turnId));
   const status = () => gatewayStatus(context.nats, directory, config.WEB_ROOT);
   app.readiness.setReport(async () => {
     const body = status();
@@ -61,9 +72,9 @@ export async function gatewayApp(app: FastifyInstance, { config, context }: Gate
     },
     { prefix: '/api' },
   );
-  await app.register(wsRoute, { reader, live, allowedOrigins });
+  await app.register(wsRoute, { reader, live, allowedOrigins, access });
   // Realtime sockets are piped to a relay replica: the page's (Origin-checked) and /v1's (API_KEYS).
-  await app.register(realtimeRoute, { nats: context.nats, live, allowedOrigins, apiKeys: config.API_KEYS, timeoutMs });
+  await app.register(realtimeRoute, { nats: context.nats, live, allowedOrigins, apiKeys: config.API_KEYS, timeoutMs, access });
   await app.register(async (v1) => v1Routes(v1, { ...delivery, store, apiKeys: config.API_KEYS }), { prefix: '/v1' });
 
   if (existsSync(config.WEB_ROOT)) {

@@ -23,5 +23,23 @@ export const GatewayConfig = Type.Object({
   SERVICE_PING_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 1_000 }),
   /** How long the gateway waits for a service to answer over NATS. */
   NATS_REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 120_000, default: 2_000 }),
+
+  /** When set, the page and `/api` need a login with this password (a session cookie). */
+  ACCESS_PASSWORD: Type.Optional(Type.String({ minLength: 8, maxLength: 1024 })),
+  /** How long a login lasts. */
+  ACCESS_SESSION_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 90, default: 24 * 7 }),
+  /**
+   * Comma-separated addresses or CIDR ranges of reverse proxies whose `X-Forwarded-For` names the
+   * client; unset: the socket's address is the client (a forwarded header is never trusted).
+   */
+  TRUST_PROXY: Type.Optional(Type.String({ pattern: '^[0-9A-Fa-f:.]+(/\\d{1,3})?(\\s*,\\s*[0-9A-Fa-f:.]+(/\\d{1,3})?)*$' })),
+  /** Per client (API key when one is sent, else address); 0 turns a limit off. */
+  RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 600 }),
+  MAX_REALTIME_SESSIONS_PER_CLIENT: Type.Integer({ minimum: 0, maximum: 100_000, default: 4 }),
+  CLIENT_DAILY_TOKENS: Type.Integer({ minimum: 0, maximum: 1e12, default: 2_000_000 }),
+  CLIENT_DAILY_REALTIME_MINUTES: Type.Integer({ minimum: 0, maximum: 1_440_000, default: 240 }),
+  /** Spending caps of the whole deployment per UTC day, shared by every gateway replica; 0 is off. */
+  DAILY_TOKEN_BUDGET: Type.Integer({ minimum: 0, maximum: 1e13, default: 0 }),
+  DAILY_REALTIME_MINUTES: Type.Integer({ minimum: 0, maximum: 1e9, default: 0 }),
 });
 export type GatewayConfig = Static<typeof GatewayConfig>;

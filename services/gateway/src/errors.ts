@@ -30,6 +30,15 @@ export const errors = defineErrors({
   not_realtime_model: { statusCode: 400, message: 'This model is not a realtime model; use the chat API for it.' },
   not_found: { statusCode: 404, message: 'No WebSocket endpoint here.' },
 
+  // Access: the page's password, per-client limits and the deployment's daily budgets (429s carry Retry-After).
+  login_required: { statusCode: 401, message: 'This Voxgate is closed with a password: log in at /login first.' },
+  rate_limited: { statusCode: 429, message: 'Too many requests from this client; slow down.' },
+  too_many_sessions: { statusCode: 429, message: 'This client has as many realtime sessions open as it may; close one first.' },
+  client_tokens_spent: { statusCode: 429, message: "This client's tokens for today are used up; the allowance resets at 00:00 UTC." },
+  client_realtime_spent: { statusCode: 429, message: "This client's realtime minutes for today are used up; they reset at 00:00 UTC." },
+  daily_token_budget_spent: { statusCode: 429, message: "This server's token budget for today is spent; it resets at 00:00 UTC." },
+  daily_realtime_budget_spent: { statusCode: 429, message: "This server's realtime minutes for today are spent; they reset at 00:00 UTC." },
+
   // Realtime WebSockets, refused at upgrade before a relay takes them.
   no_relay: { statusCode: 503, message: 'No realtime relay is taking new sessions right now; try again shortly.' },
 

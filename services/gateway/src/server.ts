@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import fp from 'fastify-plugin';
 import { ServiceName } from '@voxgate/protocol';
 import { ConfigError, loadConfigOrExit, orExitOnConfigError, startService } from '@voxgate/service-kit';
+import { TrustedProxies } from './access/trusted-proxies.js';
 import { gatewayApp } from './app.js';
 import { GatewayConfig } from './config.js';
 
@@ -18,11 +20,17 @@ const https = orExitOnConfigError(() => {
   }
 });
 
+const proxies = orExitOnConfigError(() => new TrustedProxies(config.TRUST_PROXY));
+
 await startService({
   name: ServiceName.gateway,
   description: 'The public entry: the web page, the browser API and the OpenAI-compatible API',
   entryUrl: import.meta.url,
   config,
   https,
-  app: (context) => ({ plugin: gatewayApp, options: { config, context } }),
+  // Forwarded headers are believed only from the proxies named in TRUST_PROXY, never from anyone.
+  fastify: { trustProxy: proxies.trusts },
+  // Not encapsulated: the gateway's hooks (security headers, login, limits) cover the kit's
+  // routes too (/healthz, /metrics, 404s).
+  app: (context) => ({ plugin: fp(gatewayApp, { name: 'voxgate-gateway' }), options: { config, context, proxies, tls: https !== undefined } }),
 });

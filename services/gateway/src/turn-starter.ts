@@ -1,6 +1,7 @@
 import type { NatsConnection } from 'nats';
 import { createParser, Subjects, TurnStarted, type StartTurn } from '@voxgate/protocol';
 import { requestJson } from '@voxgate/service-kit';
+import { turnStarted } from './access/turn-started.js';
 import { fromNatsFailure } from './nats-errors.js';
 
 const turnStartedParser = createParser(TurnStarted);
@@ -15,7 +16,9 @@ export async function startTurn(
   options: { timeoutMs: number; requestId: string },
 ): Promise<TurnStarted> {
   try {
-    return await requestJson(nc, Subjects.chatStart, start, { response: turnStartedParser, ...options });
+    const started = await requestJson(nc, Subjects.chatStart, start, { response: turnStartedParser, ...options });
+    turnStarted(options.requestId, start.turnId);
+    return started;
   } catch (error) {
     throw fromNatsFailure(error);
   }

@@ -12,7 +12,8 @@ export function refuseUpgrade(socket: Duplex, error: ServiceError, requestId: st
   const body = errorBody(error.code, error.message, requestId);
   const payload = options.openAi ? { error: { ...body.error, type: openAiErrorType(error.statusCode) } } : body;
   const text = JSON.stringify(payload);
-  const retry = error.statusCode === 503 ? 'retry-after: 1\r\n' : '';
+  const retryAfterS = 'retryAfterS' in error && typeof error.retryAfterS === 'number' ? error.retryAfterS : error.statusCode === 503 ? 1 : undefined;
+  const retry = retryAfterS === undefined ? '' : `retry-after: ${retryAfterS}\r\n`;
   if (socket.destroyed) return;
   socket.end(
     `HTTP/1.1 ${error.statusCode} ${STATUS_CODES[error.statusCode] ?? ''}\r\n` +

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { RelayEntry } from '@voxgate/protocol';
 import { ServiceError, type NatsHandle } from '@voxgate/service-kit';
+import type { Access } from '../access/access.js';
 import { errors } from '../errors.js';
 import type { LiveConnections } from '../live-connections.js';
 import { originAllowed } from '../origin.js';
@@ -31,6 +32,8 @@ export interface RealtimeOptions {
   apiKeys: string | undefined;
   /** How long the catalogue check waits for the services over NATS. */
   timeoutMs: number;
+  /** Login and per-client limits; an admitted session counts as open until its socket closes. */
+  access?: Pick<Access, 'admitUpgrade'>;
 }
 
 /**
@@ -97,6 +100,8 @@ export async function realtimeRoute(app: FastifyInstance, options: RealtimeOptio
       // Unlike /api/ws, a missing Origin is refused too: programs have /v1/realtime with a key.
       return refuse(errors.forbidden_origin({ message: 'This origin may not open a realtime WebSocket here.' }));
     }
+    const limited = await options.access?.admitUpgrade(request, socket, openAi ? 'v1-realtime' : 'page-realtime', requestId);
+    if (limited) return refuse(limited);
     const problem = await models.check(url.searchParams.get('model'), requestId);
     if (problem) return refuse(problem);
 

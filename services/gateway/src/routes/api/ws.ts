@@ -1,12 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { createParser, WsClientEvent, type WsServerEvent } from '@voxgate/protocol';
 import type { ServiceError } from '@voxgate/service-kit';
+import type { Access } from '../../access/access.js';
 import { errors } from '../../errors.js';
 import type { LiveConnections } from '../../live-connections.js';
 import { originAllowed } from '../../origin.js';
+import { refuseUpgrade as refuseWithRetry } from '../../realtime/refuse.js';
 import type { TurnReader } from '../../turn-reader.js';
 import { TURN_IDLE_MS } from '../../turn-stream.js';
 
@@ -25,6 +28,8 @@ export interface WsOptions {
   reader: TurnReader;
   live: LiveConnections;
   allowedOrigins: readonly string[];
+  /** Login and the per-minute allowance, checked before the upgrade is taken. */
+  access?: Pick<Access, 'admitUpgrade'>;
 }
 
 function refuseUpgrade(socket: Duplex, statusCode: number, error: ServiceError): void {
@@ -56,7 +61,14 @@ export async function wsRoute(app: FastifyInstance, options: WsOptions): Promise
       app.log.info({ origin: request.headers.origin, statusCode: 403 }, 'WebSocket refused: origin not allowed');
       return refuseUpgrade(socket, 403, errors.forbidden_origin());
     }
-    wss.handleUpgrade(request, socket, head, (ws) => serve(ws));
+    if (!options.access) return wss.handleUpgrade(request, socket, head, (ws) => serve(ws));
+    const requestId = randomUUID();
+    // The server stops handling this socket's errors once it is handed to an upgrade listener.
+    socket.on('error', () => socket.destroy());
+    void options.access.admitUpgrade(request, socket, 'page', requestId).then((refused) => {
+      if (refused) refuseWithRetry(socket, refused, requestId);
+      else if (!socket.destroyed) wss.handleUpgrade(request, socket, head, (ws) => serve(ws));
+    });
   };
   app.server.on('upgrade', onUpgrade);
 

@@ -20,24 +20,36 @@ export interface V1Caller {
 }
 
 /**
- * The `/v1` gate. With `API_KEYS` set, a request needs `Authorization: Bearer <one of them>`
- * (compared in constant time, through digests so lengths leak nothing); without, only programs
- * on this machine may call.
+ * Which of `API_KEYS` an `Authorization: Bearer <key>` header carries, as that key's digest:
+ * compared in constant time, through digests so lengths leak nothing.
  */
-export function v1Auth(apiKeys: string | undefined): (request: V1Caller) => Promise<void> {
+export function apiKeyMatcher(apiKeys: string | undefined): { any: boolean; match: (authorization: string | undefined) => Buffer | undefined } {
   const keys = (apiKeys ?? '')
     .split(',')
     .map((k) => k.trim())
     .filter((k) => k !== '')
     .map(digest);
+  return {
+    any: keys.length > 0,
+    match: (authorization) => {
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+      const given = match?.[1] === undefined ? undefined : digest(match[1]);
+      return given && keys.find((k) => timingSafeEqual(k, given));
+    },
+  };
+}
+
+/**
+ * The `/v1` gate. With `API_KEYS` set, a request needs `Authorization: Bearer <one of them>`;
+ * without, only programs on this machine may call.
+ */
+export function v1Auth(apiKeys: string | undefined): (request: V1Caller) => Promise<void> {
+  const keys = apiKeyMatcher(apiKeys);
   return async (request) => {
-    if (keys.length === 0) {
+    if (!keys.any) {
       if (!isLoopback(request.socket.remoteAddress)) throw errors.loopback_only();
       return;
     }
-    const header = request.headers.authorization ?? '';
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const given = match?.[1] === undefined ? undefined : digest(match[1]);
-    if (!given || !keys.some((k) => timingSafeEqual(k, given))) throw errors.unauthorized();
+    if (!keys.match(request.headers.authorization)) throw errors.unauthorized();
   };
 }
