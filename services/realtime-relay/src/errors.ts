@@ -25,6 +25,7 @@ import type { RealtimeErrorEvent } from '@voxgate/protocol';
  * | `relay_shutting_down` | error event, then close 1001 | ends |
  * | `unknown_model` | HTTP 404 at upgrade | — |
  * | `invalid_request` | HTTP 400 at upgrade (no `model`, bad `conversation_id`) | — |
+ * | `forbidden_origin` | HTTP 403 at upgrade: a web page (any `Origin`) opening the relay directly | — |
  * | `relay_full`, `relay_draining` | HTTP 503 at upgrade: the gateway tries another replica | — |
  */
 export type RelayErrorCode =
@@ -72,5 +73,6 @@ export const UpgradeRefusal = {
   relay_full: 503,
   relay_draining: 503,
   not_found: 404,
+  forbidden_origin: 403,
 } as const;
 export type UpgradeRefusalCode = keyof typeof UpgradeRefusal;

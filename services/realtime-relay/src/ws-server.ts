@@ -91,6 +91,13 @@ export class RealtimeServer {
       refuse('not_found', `No WebSocket endpoint at ${url.pathname.slice(0, 200)}; use ${REALTIME_PATH}?model=…`);
       return;
     }
+    // The relay serves the gateway (which checks the Origin and drops it) and programs, never a web
+    // page: a browser always sends Origin, so one here is a page on some site trying to spend this
+    // relay's keys (cross-site WebSocket hijacking).
+    if (request.headers.origin !== undefined) {
+      refuse('forbidden_origin', 'Web pages cannot open the relay directly; they connect through the gateway.');
+      return;
+    }
     const model = url.searchParams.get('model');
     if (!model) {
       refuse('invalid_request', 'The `model` query parameter is required.');

@@ -8,8 +8,9 @@ const FORWARDED_PARAMS = ['model', 'conversation_id'] as const;
 /**
  * Headers never passed on. `authorization` and `cookie` are the gateway's own credentials (an
  * `API_KEYS` key, the page's cookies), never a provider's; `host` and `x-request-id` are set anew.
+ * `origin` was checked here; the relay refuses any, since no web page may open it directly.
  */
-const DROPPED_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization', 'host', 'x-request-id', 'content-length', 'transfer-encoding']);
+const DROPPED_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization', 'host', 'x-request-id', 'content-length', 'transfer-encoding', 'origin']);
 /** The browser SDK puts the key in a subprotocol (`openai-insecure-api-key.<key>`); it stays here too. */
 const KEY_SUBPROTOCOL = /^openai-insecure-api-key\./i;
 /** A response head longer than this is not a relay's. */

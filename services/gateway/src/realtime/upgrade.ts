@@ -90,6 +90,11 @@ export async function realtimeRoute(app: FastifyInstance, options: RealtimeOptio
       return refuse(errors.invalid_request({ message: 'Only WebSocket upgrades (GET, Upgrade: websocket) are served here.' }));
     }
     if (openAi) {
+      // Programs send no Origin; a browser always does, and a page from another site must not use a
+      // socket that spends the server's keys (cross-site WebSocket hijacking).
+      if (request.headers.origin !== undefined && !originAllowed(request, options.allowedOrigins)) {
+        return refuse(errors.forbidden_origin({ message: 'This origin may not open a realtime WebSocket here.' }));
+      }
       try {
         await authorize(request);
       } catch (error) {
