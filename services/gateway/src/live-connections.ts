@@ -11,6 +11,15 @@ export interface LiveConnection {
 export class LiveConnections {
   private readonly open = new Set<LiveConnection>();
   private emptied: (() => void) | undefined;
+  private shuttingDown = false;
+
+  /**
+   * True from the start of shutdown. Upgrade handlers check it rather than a `preClose` hook of
+   * their own, which would run only after the grace period that this class's `closeAll` waits.
+   */
+  get closing(): boolean {
+    return this.shuttingDown;
+  }
 
   get size(): number {
     return this.open.size;
@@ -27,6 +36,7 @@ export class LiveConnections {
 
   /** Waits up to `graceMs` for every connection to end by itself, then closes what is left. */
   async closeAll(graceMs: number): Promise<void> {
+    this.shuttingDown = true;
     if (this.open.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);

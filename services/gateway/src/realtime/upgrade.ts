@@ -85,7 +85,7 @@ export async function realtimeRoute(app: FastifyInstance, options: RealtimeOptio
   }
 
   async function accept({ request, socket, head, url, requestId, openAi, refuse }: Upgrade): Promise<void> {
-    if (closing) return refuse(errors.shutting_down({ message: 'The gateway is restarting; reconnect shortly.' }));
+    if (closing || options.live.closing) return refuse(errors.shutting_down({ message: 'The gateway is restarting; reconnect shortly.' }));
     if (request.method !== 'GET' || request.headers.upgrade?.toLowerCase() !== 'websocket') {
       return refuse(errors.invalid_request({ message: 'Only WebSocket upgrades (GET, Upgrade: websocket) are served here.' }));
     }

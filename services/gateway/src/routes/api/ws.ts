@@ -56,7 +56,7 @@ export async function wsRoute(app: FastifyInstance, options: WsOptions): Promise
       if (app.server.listenerCount('upgrade') === 1) refuseUpgrade(socket, 404, errors.invalid_request({ message: 'No WebSocket here.' }));
       return;
     }
-    if (closing) return refuseUpgrade(socket, 503, errors.shutting_down());
+    if (closing || options.live.closing) return refuseUpgrade(socket, 503, errors.shutting_down());
     if (!originAllowed(request, options.allowedOrigins)) {
       app.log.info({ origin: request.headers.origin, statusCode: 403 }, 'WebSocket refused: origin not allowed');
       return refuseUpgrade(socket, 403, errors.forbidden_origin());
