@@ -61,11 +61,12 @@ export async function llmTextApp(app: FastifyInstance, { config, modelsFile, ser
   });
   serveConversations(context.service, app.log, history, attachments);
   const stopSubscription = serveStop(nc, runner, app.log);
-  // Turns still running at shutdown end as stopped (with their partial text) before NATS drains.
   ledger.start();
+  // Running turns get the grace period to finish; those still running then end as stopped (with
+  // their partial text), all before NATS drains.
   app.addHook('preClose', async () => {
     ledger.stop();
     stopSubscription.unsubscribe();
-    await runner.stopAll();
+    await runner.drain(config.SHUTDOWN_GRACE_MS);
   });
 }

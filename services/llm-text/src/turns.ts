@@ -94,6 +94,20 @@ export class TurnRunner {
     }
   }
 
+  /**
+   * At shutdown: gives the running turns up to `graceMs` to end by themselves, as the gateway and
+   * the relay give their connections, then stops what is left (see `stopAll`).
+   */
+  async drain(graceMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([Promise.all([...this.#running.values()].map((r) => r.ended)), grace]);
+    clearTimeout(timer);
+    await this.stopAll();
+  }
+
   /** Stops every running turn and waits until each has published its final chunk (at shutdown). */
   async stopAll(): Promise<void> {
     const ended = [...this.#running.values()].map((r) => r.ended);
