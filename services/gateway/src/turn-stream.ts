@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorBody, TurnChunk, TurnStarted } from '@voxgate/protocol';
 import type { ServiceError } from '@voxgate/service-kit';
@@ -33,8 +34,7 @@ export async function streamTurn(
 ): Promise<void> {
   reply.hijack();
   const sse = new SseWriter(reply.raw);
-  const abort = new AbortController();
-  reply.raw.once('close', () => abort.abort());
+  const { abort, release } = abortOnClose(reply.raw);
   const untrack = deps.live.add({
     close: () => {
       sse.send('delivery_error', eventBody(errors.shutting_down(), request.id));
@@ -55,10 +55,23 @@ export async function streamTurn(
     request.log.error({ err: error, turnId: turn.turnId }, 'following the turn failed');
     sse.send('delivery_error', eventBody(errors.delivery_failed(), request.id));
   } finally {
+    release();
     untrack();
     sse.end();
     request.log.info({ turnId: turn.turnId, end, statusCode: 200 }, 'turn stream ended');
   }
+}
+
+/**
+ * A controller aborted when the client goes away, until `release` is called once delivery is
+ * over: the close that follows every finished stream would otherwise abort it too, and an abort
+ * without a reason builds a DOMException with its stack each time.
+ */
+export function abortOnClose(raw: ServerResponse): { abort: AbortController; release: () => void } {
+  const abort = new AbortController();
+  const onClose = () => abort.abort();
+  raw.once('close', onClose);
+  return { abort, release: () => raw.off('close', onClose) };
 }
 
 /** The error shape of the HTTP API, as the data of a `delivery_error` event. */

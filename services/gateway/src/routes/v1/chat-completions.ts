@@ -9,7 +9,7 @@ import { openAiErrorType, type ChatCompletion, type ChatCompletionChunk, type Co
 import { SseWriter } from '../../sse.js';
 import { startTurn } from '../../turn-starter.js';
 import type { TurnWatch } from '../../turn-reader.js';
-import { TURN_IDLE_MS, type TurnStreamDeps } from '../../turn-stream.js';
+import { abortOnClose, TURN_IDLE_MS, type TurnStreamDeps } from '../../turn-stream.js';
 
 /**
  * Inline images and audio arrive base64-encoded in the JSON, a third larger than the files; this
@@ -73,19 +73,20 @@ interface Head {
 }
 
 async function collectCompletion(reply: FastifyReply, turn: { turnId: string; head: Head; watch: TurnWatch }): Promise<ChatCompletion> {
-  const abort = new AbortController();
   // The client leaving stops the wait, not the turn (as on /api).
-  reply.raw.once('close', () => abort.abort());
+  const { abort, release } = abortOnClose(reply.raw);
   let text = '';
   let last: TurnChunk | undefined;
-  const end = await turn.watch.follow({
-    signal: abort.signal,
-    idleMs: TURN_IDLE_MS,
-    onChunk: (chunk) => {
-      last = chunk;
-      if (chunk.type === 'delta') text += chunk.text;
-    },
-  });
+  const end = await turn.watch
+    .follow({
+      signal: abort.signal,
+      idleMs: TURN_IDLE_MS,
+      onChunk: (chunk) => {
+        last = chunk;
+        if (chunk.type === 'delta') text += chunk.text;
+      },
+    })
+    .finally(release);
   const final = last as TurnChunk | undefined;
   if (end === 'idle') throw errors.turn_stalled();
   if (final?.type === 'error') throw turnError(final);
@@ -106,8 +107,7 @@ async function streamCompletion(
 ): Promise<void> {
   reply.hijack();
   const sse = new SseWriter(reply.raw);
-  const abort = new AbortController();
-  reply.raw.once('close', () => abort.abort());
+  const { abort, release } = abortOnClose(reply.raw);
   const sendError = (error: ServiceError) =>
     sse.data({ error: { message: error.message, type: openAiErrorType(error.statusCode), code: error.code, param: null } });
   const untrack = deps.live.add({
@@ -144,6 +144,7 @@ async function streamCompletion(
     request.log.error({ err: error, turnId: turn.turnId }, 'following the completion failed');
     sendError(errors.delivery_failed());
   } finally {
+    release();
     untrack();
     sse.end();
   }
