@@ -1,7 +1,8 @@
 import { connect } from 'nats';
 import t from 'tap';
 import { utcDay } from '../../services/gateway/src/access/day.js';
-import { totalKey, USAGE_BUCKET } from '../../services/gateway/src/access/quotas.js';
+import { clientIdOfAddress } from '../../services/gateway/src/access/client-id.js';
+import { clientKey, totalKey, USAGE_BUCKET } from '../../services/gateway/src/access/quotas.js';
 import { waitFor } from '../helpers/ports.js';
 import { recordReliability } from '../helpers/reliability.js';
 import { startStack } from '../helpers/stack.js';
@@ -142,7 +143,7 @@ t.test('realtime usage events count toward the client tokens too', async (t) => 
   count('client_tokens_spent');
 });
 
-t.test('deployment budgets: shared through NATS, kept across a gateway restart, and a running session is ended', async (t) => {
+t.test('daily budgets: shared through NATS and kept across a gateway restart; a session past its client\'s or the deployment\'s minutes is ended', async (t) => {
   // A budget of one token is spent already by the turns above; the counters live in NATS, so the
   // restarted gateway knows.
   Object.assign(stack.env, { DAILY_TOKEN_BUDGET: '1', DAILY_REALTIME_MINUTES: '1', CLIENT_DAILY_TOKENS: '0' });
@@ -165,21 +166,30 @@ t.test('deployment budgets: shared through NATS, kept across a gateway restart, 
   t.equal(local.status, 429, 'the deployment budget holds for programs on the gateway machine too');
   count((await local.json()).error?.code);
 
-  // Realtime minutes: lift the token budget, open a session, then spend today's minute elsewhere.
-  Object.assign(stack.env, { DAILY_TOKEN_BUDGET: '0' });
+  // Realtime minutes: lift the token budget, open sessions, then spend today's minutes elsewhere
+  // (the counters are what replicas share, so writing them is what another replica's use does).
+  Object.assign(stack.env, { DAILY_TOKEN_BUDGET: '0', CLIENT_DAILY_REALTIME_MINUTES: '1' });
   await stack.stopService('gateway');
   await stack.startService('gateway');
   await waitFor('the gateway back', async () => ((await fetch(`${base}/readyz`).catch(() => undefined))?.ok ? true : undefined), { timeoutMs: 30_000 });
-  const running = await RealtimeClient.open(`${wsBase}/api/realtime/ws?model=${realtimeModel}`, { headers: from('10.6.0.1', { Origin: base }) });
+  const open = (address: string) => RealtimeClient.open(`${wsBase}/api/realtime/ws?model=${realtimeModel}`, { headers: from(address, { Origin: base }) });
+  const spender = await open('10.6.0.1');
+  const bystander = await open('10.6.0.3');
   const nc = await connect({ servers: stack.nats.url });
   t.teardown(() => nc.close());
   const kv = await nc.jetstream().views.kv(USAGE_BUCKET);
-  // Another replica's sessions used up the day's minute (the counter is what replicas share).
-  await kv.put(totalKey(utcDay(Date.now()), 'realtime-ms'), String(60_000));
-  const code = await Promise.race([running.closed, new Promise((r) => setTimeout(() => r('still open'), 20_000))]);
-  t.not(code, 'still open', 'the running session was ended');
-  const refused = await pageSocket('10.6.0.2');
-  t.match(refused, { status: 429, body: { error: { code: 'daily_realtime_budget_spent' } } });
+  const day = utcDay(Date.now());
+  const stillOpen = (client: RealtimeClient) => Promise.race([client.closed, new Promise((r) => setTimeout(() => r('still open'), 20_000))]);
+
+  await kv.put(clientKey(day, clientIdOfAddress('10.6.0.1'), 'realtime-ms'), String(60_000));
+  t.not(await stillOpen(spender), 'still open', "the session of the client whose minute is spent was ended");
+  t.ok(bystander.open, "another client's session goes on");
+  t.match(await pageSocket('10.6.0.1'), { status: 429, body: { error: { code: 'client_realtime_spent' } } });
+  count('client_realtime_spent');
+
+  await kv.put(totalKey(day, 'realtime-ms'), String(60_000));
+  t.not(await stillOpen(bystander), 'still open', "once the deployment's minute is spent, every session ends");
+  t.match(await pageSocket('10.6.0.2'), { status: 429, body: { error: { code: 'daily_realtime_budget_spent' } } });
   count('daily_realtime_budget_spent');
 });
 

@@ -5,6 +5,12 @@ import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
 /** A request id we accept from a caller: short and plain, so it cannot inject into logs. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
+/** The caller's `x-request-id` when it is short and plain, else a new one. */
+export function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
 /** Node's HTTP server limits every service shares (also given to the HTTPS server). */
 export const HTTP_SERVER_LIMITS = {
   /** Request line and headers together; larger is refused with 431. Node's default, said out loud. */
@@ -29,10 +35,7 @@ export function fastifyOptions(
   return {
     loggerInstance: log,
     requestIdHeader: false,
-    genReqId: (req: IncomingMessage) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    },
+    genReqId: requestIdOf,
     bodyLimit: 1_048_576,
     http: { ...HTTP_SERVER_LIMITS },
     // The whole request (headers and body) must arrive within this; answers may take longer.

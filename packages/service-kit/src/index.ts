@@ -6,7 +6,7 @@ export { addJsonEndpoint, registerService, type JsonEndpoint, type ServiceIdenti
 export { NatsRequestError, requestJson, type NatsRequestFailure, type RequestOptions } from './request.js';
 export { createMetricsRegistry, httpMetrics } from './metrics.js';
 export { healthRoutes, type ReadinessCheck, type ReadinessRegistry, type ReadinessReport } from './health.js';
-export { fastifyOptions } from './http.js';
+export { fastifyOptions, requestIdOf } from './http.js';
 export { shutdown, shutdownOnSignals, type ShutdownOptions } from './shutdown.js';
 export { ProviderEnv } from './provider-config.js';
 export { useProxyForFetch, type ProxySettings } from './proxy.js';

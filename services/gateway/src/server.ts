@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fp from 'fastify-plugin';
 import { ServiceName } from '@voxgate/protocol';
-import { ConfigError, loadConfigOrExit, orExitOnConfigError, startService } from '@voxgate/service-kit';
+import { ConfigError, loadConfigOrExit, orExitOnConfigError, requestIdOf, startService } from '@voxgate/service-kit';
 import { TrustedProxies } from './access/trusted-proxies.js';
 import { gatewayApp } from './app.js';
+import { isLoopback } from './routes/v1/auth.js';
 import { GatewayConfig } from './config.js';
 
 const config = loadConfigOrExit(GatewayConfig);
@@ -29,7 +31,12 @@ await startService({
   config,
   https,
   // Forwarded headers are believed only from the proxies named in TRUST_PROXY, never from anyone.
-  fastify: { trustProxy: proxies.trusts },
+  fastify: {
+    trustProxy: proxies.trusts,
+    // A request id from the internet would let a caller pick the id its logs and usage are
+    // filed under; only a trusted proxy or a program on this machine may set it.
+    genReqId: (req) => (isLoopback(req.socket.remoteAddress) || proxies.trusts(req.socket.remoteAddress ?? '') ? requestIdOf(req) : randomUUID()),
+  },
   // Not encapsulated: the gateway's hooks (security headers, login, limits) cover the kit's
   // routes too (/healthz, /metrics, 404s).
   app: (context) => ({ plugin: fp(gatewayApp, { name: 'voxgate-gateway' }), options: { config, context, proxies, tls: https !== undefined } }),

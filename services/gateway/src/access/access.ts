@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
@@ -8,6 +7,7 @@ import { requestJson, type ServiceError } from '@voxgate/service-kit';
 import type { GatewayConfig } from '../config.js';
 import { errors } from '../errors.js';
 import { apiKeyMatcher, isLoopback } from '../routes/v1/auth.js';
+import { clientIdOfAddress, clientIdOfKey } from './client-id.js';
 import { loginCookieName, readCookie } from './cookies.js';
 import type { LimitError } from './limit-error.js';
 import { LiveRealtime } from './live-realtime.js';
@@ -76,8 +76,7 @@ export class Access {
     const address = this.proxies.clientAddress(request);
     if (isLoopback(address)) return LOCAL_CLIENT;
     const key = this.#keys.match(request.headers.authorization);
-    const basis = key ? `key:${key.toString('hex')}` : `ip:${address}`;
-    return createHash('sha256').update(basis).digest('hex').slice(0, 24);
+    return key ? clientIdOfKey(key) : clientIdOfAddress(address);
   }
 
   /** Root hooks and the login routes. */
