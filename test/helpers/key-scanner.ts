@@ -45,10 +45,16 @@ export class KeyScanner {
       const at = value.indexOf(fragment);
       if (at === -1) continue;
       clean = false;
-      const excerpt = value.slice(Math.max(0, at - 60), at + 60 + fragment.length).split(fragment).join(`[${variable}]`);
-      this.#findings.push({ where, variable, excerpt });
+      this.#findings.push({ where, variable, excerpt: this.#blank(value.slice(Math.max(0, at - 60), at + 60 + fragment.length)) });
     }
     return clean;
+  }
+
+  /** The text with every fragment of every key replaced by the variable's name. */
+  #blank(text: string): string {
+    let out = text;
+    for (const { variable, fragment } of this.#needles) out = out.split(fragment).join(`[${variable}]`);
+    return out;
   }
 
   findings(): readonly KeyFinding[] {
