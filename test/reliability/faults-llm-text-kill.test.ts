@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { createParser, GatewayStatus } from '@voxgate/protocol';
 import { waitFor } from '../helpers/ports.js';
+import { CLIENT_LIMITS_OFF } from '../helpers/limits.js';
 import { recordReliability } from '../helpers/reliability.js';
 import { startReplica } from '../helpers/replicas.js';
 import { startStack } from '../helpers/stack.js';
@@ -16,7 +17,7 @@ const LONG_ASK = '[sim:tokens=200] a long answer please';
 const HANG_MS = 30_000;
 const NEXT_TURNS = 5;
 
-const stack = await startStack({ env: { SIM_TOKEN_DELAY_MS: '40' } });
+const stack = await startStack({ env: { ...CLIENT_LIMITS_OFF, SIM_TOKEN_DELAY_MS: '40' } });
 t.teardown(() => stack.stop());
 const base = stack.gatewayUrl;
 const statusParser = createParser(GatewayStatus);

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Conversation, createParser, GatewayStatus } from '@voxgate/protocol';
 import t from 'tap';
 import { waitFor } from '../helpers/ports.js';
+import { CLIENT_LIMITS_OFF } from '../helpers/limits.js';
 import { recordReliability } from '../helpers/reliability.js';
 import { startStack } from '../helpers/stack.js';
 import { answerOf, type StreamedTurn, streamChat, turnState } from '../helpers/turns.js';
@@ -18,7 +19,7 @@ const LONG_ASK = '[sim:tokens=300] tell me a long story';
 /** Past this a turn counts as hung: llm-text's own limits end a turn well before. */
 const HANG_MS = 60_000;
 
-const stack = await startStack({ env: { SIM_TOKEN_DELAY_MS: '30' } });
+const stack = await startStack({ env: { ...CLIENT_LIMITS_OFF, SIM_TOKEN_DELAY_MS: '30' } });
 t.teardown(() => stack.stop());
 const base = stack.gatewayUrl;
 const statusParser = createParser(GatewayStatus);

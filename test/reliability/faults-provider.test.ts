@@ -4,6 +4,7 @@ import { WebSocket } from 'ws';
 import { RealtimeClient } from '../integration/realtime-gateway-helpers.js';
 import { waitForEvents } from '../helpers/reconnecting-client.js';
 import { rssBytes } from '../helpers/metrics.js';
+import { CLIENT_LIMITS_OFF } from '../helpers/limits.js';
 import { recordReliability } from '../helpers/reliability.js';
 import { startStack } from '../helpers/stack.js';
 import { answerOf, streamChat } from '../helpers/turns.js';
@@ -18,6 +19,7 @@ const MB = 1024 * 1024;
 
 const stack = await startStack({
   env: {
+    ...CLIENT_LIMITS_OFF,
     UPSTREAM_MAX_RETRIES: String(MAX_RETRIES),
     UPSTREAM_RETRY_BASE_MS: '200',
     UPSTREAM_ATTEMPT_TIMEOUT_MS: '1500',

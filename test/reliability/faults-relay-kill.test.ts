@@ -2,6 +2,7 @@ import t from 'tap';
 import { registryReader } from '../integration/realtime-gateway-helpers.js';
 import { waitFor } from '../helpers/ports.js';
 import { ReconnectingClient } from '../helpers/reconnecting-client.js';
+import { CLIENT_LIMITS_OFF } from '../helpers/limits.js';
 import { recordReliability } from '../helpers/reliability.js';
 import { startReplica } from '../helpers/replicas.js';
 import { startStack } from '../helpers/stack.js';
@@ -12,7 +13,7 @@ import { startStack } from '../helpers/stack.js';
 const SESSIONS = 50;
 const RESEED_LIMIT_MS = 3_000;
 
-const stack = await startStack();
+const stack = await startStack({ env: CLIENT_LIMITS_OFF });
 t.teardown(() => stack.stop());
 const replicas = await Promise.all(['relay-2', 'relay-3'].map((label) => startReplica(stack, 'realtime-relay', label)));
 t.teardown(() => Promise.all(replicas.map((r) => r.proc.stop())));

@@ -3,6 +3,7 @@ import t from 'tap';
 import type { ServiceKey } from '../../scripts/lib/stack.js';
 import { logRecords, RealtimeClient, tryUpgrade } from '../integration/realtime-gateway-helpers.js';
 import { waitFor } from '../helpers/ports.js';
+import { CLIENT_LIMITS_OFF } from '../helpers/limits.js';
 import { recordReliability } from '../helpers/reliability.js';
 import { startReplica } from '../helpers/replicas.js';
 import { startStack } from '../helpers/stack.js';
@@ -15,7 +16,7 @@ import { answerOf, type StreamedTurn, streamChat, turnState } from '../helpers/t
 
 const MODEL = 'gpt-4o-mini';
 const GRACE_MS = 2_000;
-const stack = await startStack({ env: { SIM_TOKEN_DELAY_MS: '40', SHUTDOWN_GRACE_MS: String(GRACE_MS) } });
+const stack = await startStack({ env: { ...CLIENT_LIMITS_OFF, SIM_TOKEN_DELAY_MS: '40', SHUTDOWN_GRACE_MS: String(GRACE_MS) } });
 t.teardown(() => stack.stop());
 /** A second gateway: what clients fall back to, and where answers are polled after the first stops. */
 const gateway2 = await startReplica(stack, 'gateway', 'gateway-2');
