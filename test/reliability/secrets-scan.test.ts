@@ -157,16 +157,18 @@ t.test('chat on every delivery path, attachments and conversations', async (t) =
   t.equal((await call(`/api/conversations/${conversationId}`, { method: 'DELETE' })).status, 204, 'conversation deleted');
 });
 
-t.test("the providers' error paths: 429, 500, stalls cut, a dropped stream", async (t) => {
+t.test("the providers' error paths: 429, 500, a dropped stream, the key refused and quoted back", async (t) => {
   for (const [provider, model] of [['openai', 'gpt-4o-mini'], ['gemini', 'gemini-2.5-flash'], ['zhipu', 'glm-4-flash']] as const) {
-    for (const kind of ['rate_limit', 'server_error', 'disconnect_mid_stream']) {
+    for (const kind of ['rate_limit', 'server_error', 'disconnect_mid_stream', 'invalid_key']) {
       await fault({ provider, kind });
       const started = await call('/api/chat', json({ model, ...say(`make it fail: ${kind}`) }));
       const all = await pollTurn((JSON.parse(started.text) as { turnId: string }).turnId);
       t.match(all, /"type":"error"/, `${model} ${kind}: the turn ends with an error`);
     }
-    await fault({ provider, kind: 'server_error' });
-    await call('/v1/chat/completions', json({ model, messages: [{ role: 'user', content: 'fail' }] }));
+    for (const kind of ['server_error', 'invalid_key']) {
+      await fault({ provider, kind });
+      await call('/v1/chat/completions', json({ model, messages: [{ role: 'user', content: 'fail' }] }));
+    }
   }
 });
 
@@ -198,7 +200,7 @@ t.test('WebRTC signalling and client secrets, good and failing', async (t) => {
   t.equal(created.status, 201, 'a call set up');
   const { callId } = JSON.parse(created.text) as { callId: string };
   await call(`/api/realtime/calls/${callId}/hangup`, { method: 'POST' });
-  for (const kind of ['rate_limit', 'server_error']) {
+  for (const kind of ['rate_limit', 'server_error', 'invalid_key']) {
     await fault({ provider: 'openai', kind });
     const failed = await call('/api/realtime/calls?model=gpt-realtime', json({ sdp: await peer() }));
     t.equal(failed.status, 502, `${kind}: a clear 502`);
@@ -218,7 +220,7 @@ t.test('no provider key in anything received, nor in any log line so far', async
   await recordReliability({
     id: 'secrets/key-scan',
     section: 'secrets',
-    title: 'Every route family driven (page, status, chat over poll/SSE/WebSocket, /v1 streamed and not, attachments, conversations, realtime on both routes and providers, WebRTC calls, client secrets, provider 429/500/drops) and everything received and logged scanned for the provider keys and their first and last 12 characters',
+    title: 'Every route family driven (page, status, chat over poll/SSE/WebSocket, /v1 streamed and not, attachments, conversations, realtime on both routes and providers, WebRTC calls, client secrets, provider 429s, 500s, dropped streams and refused keys quoted back whole by the simulator) and everything received and logged scanned for the provider keys and their first and last 12 characters',
     figures: {
       responseBodiesScanned: counts.bodies,
       headerLinesScanned: counts.headers,

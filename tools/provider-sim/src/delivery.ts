@@ -12,9 +12,9 @@ export interface Delivery {
 
 /**
  * Turns the fault taken for a request into its delivery; faults that replace the answer with an
- * error are thrown as that provider's error.
+ * error are thrown as that provider's error. `key` is the one the request presented.
  */
-export function deliveryFor(fault: Fault | undefined, defaultTokenDelayMs: number, errors: ErrorDialect): Delivery {
+export function deliveryFor(fault: Fault | undefined, defaultTokenDelayMs: number, errors: ErrorDialect, key = ''): Delivery {
   const delivery: Delivery = { stallMs: 0, tokenDelayMs: defaultTokenDelayMs, disconnectAfterTokens: undefined };
   switch (fault?.kind) {
     case undefined:
@@ -23,6 +23,8 @@ export function deliveryFor(fault: Fault | undefined, defaultTokenDelayMs: numbe
       throw errors.rateLimited(fault.retryAfterSeconds ?? 0);
     case 'server_error':
       throw errors.serverError();
+    case 'invalid_key':
+      throw errors.invalidKey(key);
     case 'stall_before_first_token':
       return { ...delivery, stallMs: fault.delayMs ?? Number.POSITIVE_INFINITY };
     case 'slow_tokens':

@@ -2,7 +2,7 @@ import { type Static, Type } from 'typebox';
 import { PROVIDERS, type ProviderId } from './provider.js';
 
 /** Faults of HTTP requests (text APIs). */
-export const HTTP_FAULT_KINDS = ['rate_limit', 'server_error', 'stall_before_first_token', 'disconnect_mid_stream', 'slow_tokens'] as const;
+export const HTTP_FAULT_KINDS = ['rate_limit', 'server_error', 'stall_before_first_token', 'disconnect_mid_stream', 'slow_tokens', 'invalid_key'] as const;
 /** Faults of realtime WebSocket sessions, taken when a socket asks to upgrade. */
 export const REALTIME_FAULT_KINDS = ['realtime_drop_after_ms', 'realtime_refuse'] as const;
 /** Faults of WebRTC calls, taken by `POST /realtime/calls` (which also takes HTTP faults). */
@@ -46,6 +46,7 @@ const FIELDS_BY_KIND: Record<FaultKind, readonly (keyof FaultRequest)[]> = {
   stall_before_first_token: ['delayMs'],
   disconnect_mid_stream: ['afterTokens'],
   slow_tokens: ['delayMs'],
+  invalid_key: [],
   realtime_drop_after_ms: ['delayMs'],
   realtime_refuse: ['statusCode', 'retryAfterSeconds'],
   webrtc_ice_blackhole: [],

@@ -46,6 +46,13 @@ export function providerScope(app: FastifyInstance, { provider, errors, hasKey, 
   });
 }
 
+/** The key a request presented, however its provider takes one (Bearer, `x-goog-api-key`, `?key=`). */
+export function presentedKey(request: FastifyRequest): string {
+  const goog = request.headers['x-goog-api-key'];
+  if (typeof goog === 'string' && goog.trim() !== '') return goog.trim();
+  return bearerKey(request) ?? new URLSearchParams(request.url.split('?')[1] ?? '').get('key') ?? '';
+}
+
 /** The key from `Authorization: Bearer <key>`; undefined when absent or empty. */
 export function bearerKey(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;

@@ -24,6 +24,11 @@ export interface ErrorDialect {
   /** The request is malformed; `param` names the offending field where the provider would. */
   invalidRequest(message: string, param?: string): ProviderError;
   rateLimited(retryAfterSeconds: number): ProviderError;
+  /**
+   * The key was refused, with the key quoted back whole: harsher than the real providers (OpenAI
+   * quotes its start and end), so that tests see whether anything passes a provider's words on unscrubbed.
+   */
+  invalidKey(key: string): ProviderError;
   serverError(): ProviderError;
   notFound(method: string, path: string): ProviderError;
   /** Framework-level refusals (body too large, unsupported media type) in this provider's shape. */

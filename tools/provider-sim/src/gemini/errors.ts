@@ -25,6 +25,7 @@ export const geminiErrors: ErrorDialect = {
       "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
     ),
   invalidRequest: (message, param) => geminiError(400, param === undefined ? message : `Invalid value at '${param}': ${message}`),
+  invalidKey: (key) => geminiError(400, `API key not valid. Please pass a valid API key. (simulated: ${key})`),
   rateLimited: (retryAfterSeconds) =>
     geminiError(429, 'Resource has been exhausted (e.g. check quota). (simulated)', {
       // Google states the wait in RetryInfo; the header is there for clients that only read headers.

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Answer, composeAnswer } from '../answers.js';
 import type { SimContext } from '../context.js';
 import { deliveryFor } from '../delivery.js';
+import { presentedKey } from '../provider-scope.js';
 import { awaitWholeAnswer, streamTokens } from '../respond.js';
 import { sseFrame } from '../sse.js';
 import { geminiErrors } from './errors.js';
@@ -30,7 +31,7 @@ export async function generate(
   if (record !== undefined) {
     ctx.requests.note(record, { model, stream: method === 'streamGenerateContent', maxTokens, messages: summary.messages, parts: summary.parts, fault: fault?.kind });
   }
-  const delivery = deliveryFor(fault, ctx.tokenDelayMs, geminiErrors);
+  const delivery = deliveryFor(fault, ctx.tokenDelayMs, geminiErrors, presentedKey(request));
   const answer = composeAnswer(summary, maxTokens);
   const meta: ResponseMeta = { model, responseId: ctx.nextId('') };
 

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Answer, composeAnswer } from '../answers.js';
 import type { SimContext } from '../context.js';
 import { deliveryFor } from '../delivery.js';
+import { presentedKey } from '../provider-scope.js';
 import { awaitWholeAnswer, type StreamFraming, streamTokens } from '../respond.js';
 import { sseFrame } from '../sse.js';
 import { type ChatRequestRules, readChatRequest } from './chat-request.js';
@@ -38,7 +39,7 @@ export function chatCompletions(ctx: SimContext, dialect: ChatDialect) {
     if (record !== undefined) {
       ctx.requests.note(record, { model: body.model, stream, maxTokens, messages: summary.messages, parts: summary.parts, fault: fault?.kind });
     }
-    const delivery = deliveryFor(fault, ctx.tokenDelayMs, dialect.errors);
+    const delivery = deliveryFor(fault, ctx.tokenDelayMs, dialect.errors, presentedKey(request));
     const answer = composeAnswer(summary, maxTokens);
     const meta = { id: ctx.nextId('chatcmpl-'), created: Math.floor(Date.now() / 1000), model: body.model };
     const headers = { 'x-request-id': ctx.nextId('req_') };

@@ -32,6 +32,10 @@ export const openaiErrors: ErrorDialect = {
         },
       },
     ),
+  invalidKey: (key) =>
+    openaiError(401, `Incorrect API key provided: ${key}. You can find your API key at https://platform.openai.com/account/api-keys. (simulated)`, 'invalid_request_error', {
+      code: 'invalid_api_key',
+    }),
   serverError: () => openaiError(500, 'The server had an error while processing your request. Sorry about that! (simulated)', 'server_error'),
   notFound: (method, path) => openaiError(404, `Invalid URL (${method} ${path})`, 'invalid_request_error'),
   fromStatus: (statusCode, message) => openaiError(statusCode, message, 'invalid_request_error'),

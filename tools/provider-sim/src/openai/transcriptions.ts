@@ -3,7 +3,7 @@ import type { SimContext } from '../context.js';
 import { inlineAudio, type PartSummary } from '../content.js';
 import { audioMimeType } from '../media/audio-info.js';
 import { deliveryFor } from '../delivery.js';
-import { BODY_LIMIT_BYTES } from '../provider-scope.js';
+import { BODY_LIMIT_BYTES, presentedKey } from '../provider-scope.js';
 import { awaitWholeAnswer } from '../respond.js';
 import { countTokens } from '../tokens.js';
 import { openaiErrors } from './errors.js';
@@ -41,7 +41,7 @@ async function transcribe(ctx: SimContext, request: FastifyRequest, reply: Fasti
   const fault = ctx.faults.take('openai', model);
   const record = ctx.recordOf(request);
   if (record !== undefined) ctx.requests.note(record, { model, parts: [audio], fault: fault?.kind });
-  const delivery = deliveryFor(fault, ctx.tokenDelayMs, openaiErrors);
+  const delivery = deliveryFor(fault, ctx.tokenDelayMs, openaiErrors, presentedKey(request));
   const text = transcript(audio);
   if (!(await awaitWholeAnswer(reply, countTokens(text), delivery, ctx.closing))) return;
   return reply.headers({ 'x-request-id': ctx.nextId('req_') }).send(render(responseFormat, text, audio.durationMs));

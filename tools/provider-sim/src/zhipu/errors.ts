@@ -10,6 +10,7 @@ export const zhipuErrors: ErrorDialect = {
   invalidRequest: (message, param) => zhipuError(400, '1214', param === undefined ? message : `${param} 参数非法。请检查文档。(${message})`),
   rateLimited: (retryAfterSeconds) =>
     zhipuError(429, '1302', '您当前使用该API的并发数过高，请降低并发，或联系客服增加限额。(simulated)', { 'retry-after': String(retryAfterSeconds) }),
+  invalidKey: (key) => zhipuError(401, '1000', `身份验证失败。(simulated: ${key})`),
   serverError: () => zhipuError(500, '500', '内部错误，请稍后重试。(simulated)'),
   notFound: (method, path) => zhipuError(404, '404', `Not Found: ${method} ${path}`),
   fromStatus: (statusCode, message) => zhipuError(statusCode, '1210', `API 调用参数有误，请检查文档。(${message})`),

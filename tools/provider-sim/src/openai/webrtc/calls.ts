@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SimContext } from '../../context.js';
 import { deliveryFor } from '../../delivery.js';
-import { bearerKey } from '../../provider-scope.js';
+import { bearerKey, presentedKey } from '../../provider-scope.js';
 import { blankSessionRecord } from '../../realtime/registry.js';
 import { awaitWholeAnswer } from '../../respond.js';
 import { openaiError, openaiErrors } from '../errors.js';
@@ -37,7 +37,7 @@ export function createCall(ctx: SimContext) {
     const fault = ctx.faults.take('openai', model, ['webrtc', 'http']);
     const logRecord = ctx.recordOf(request);
     if (logRecord !== undefined) ctx.requests.note(logRecord, { model, fault: fault?.kind });
-    const delivery = deliveryFor(fault, ctx.tokenDelayMs, openaiErrors);
+    const delivery = deliveryFor(fault, ctx.tokenDelayMs, openaiErrors, presentedKey(request));
     if (!(await awaitWholeAnswer(reply, 1, delivery, ctx.closing))) return;
 
     let peer: Awaited<ReturnType<typeof answerOffer>>;
