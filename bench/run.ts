@@ -4,7 +4,7 @@ import { ScenarioSkipped, type Scenario } from './lib/scenario.js';
 import { scenarios } from './scenarios/index.js';
 
 /**
- * `npm run bench [-- --scenario NAME[,NAME…]] [--quick] [--list]`: runs the chosen scenarios one
+ * `npm run bench [-- --scenario NAME[,NAME…]] [--quick] [--soak-minutes N] [--list]`: runs the chosen scenarios one
  * after another (they would compete for the two cores otherwise), writes
  * bench/results/latest.json and prints the table.
  */
@@ -16,6 +16,7 @@ function parse() {
     options: {
       scenario: { type: 'string', multiple: true, short: 's' },
       quick: { type: 'boolean', default: false },
+      'soak-minutes': { type: 'string' },
       list: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -23,7 +24,9 @@ function parse() {
   });
   // `--scenario a,b`, `--scenario a --scenario b` and bare names all select.
   const names = [...(values.scenario ?? []), ...positionals].flatMap((n) => n.split(',')).filter(Boolean);
-  return { names, quick: values.quick, list: values.list, help: values.help };
+  const soakMinutes = values['soak-minutes'] === undefined ? undefined : Number(values['soak-minutes']);
+  if (soakMinutes !== undefined && !(Number.isInteger(soakMinutes) && soakMinutes >= 1)) throw new Error('--soak-minutes takes a whole number of minutes, at least 1');
+  return { names, quick: values.quick, soakMinutes, list: values.list, help: values.help };
 }
 
 function select(names: readonly string[]): Scenario[] {
@@ -35,12 +38,12 @@ function select(names: readonly string[]): Scenario[] {
   return scenarios.filter((s) => names.includes(s.name));
 }
 
-async function runOne(scenario: Scenario, quick: boolean): Promise<ScenarioReport> {
+async function runOne(scenario: Scenario, quick: boolean, soakMinutes: number | undefined): Promise<ScenarioReport> {
   const startedMs = performance.now();
   const progress = (line: string) => process.stderr.write(`  ${scenario.name}: ${line}\n`);
   process.stderr.write(`${scenario.name} …\n`);
   try {
-    const measured = await scenario.run({ quick, progress });
+    const measured = await scenario.run({ quick, soakMinutes, progress });
     return {
       ...scenarioHead(scenario),
       status: 'ok',
@@ -60,9 +63,9 @@ async function runOne(scenario: Scenario, quick: boolean): Promise<ScenarioRepor
 }
 
 async function main(): Promise<number> {
-  const { names, quick, list, help } = parse();
+  const { names, quick, soakMinutes, list, help } = parse();
   if (help || list) {
-    if (help) process.stdout.write('npm run bench -- [--scenario NAME[,NAME…]] [--quick] [--list]\n');
+    if (help) process.stdout.write('npm run bench -- [--scenario NAME[,NAME…]] [--quick] [--soak-minutes N] [--list]\n');
     for (const s of scenarios) process.stdout.write(`  ${s.name.padEnd(16)} ${s.summary}\n`);
     return 0;
   }
@@ -70,7 +73,7 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   const startedMs = performance.now();
   const reports: ScenarioReport[] = [];
-  for (const scenario of chosen) reports.push(await runOne(scenario, quick));
+  for (const scenario of chosen) reports.push(await runOne(scenario, quick, soakMinutes));
   const report = {
     runAt: startedAt.toISOString(),
     ...machine(),

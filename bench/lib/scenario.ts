@@ -6,6 +6,8 @@
 export interface RunContext {
   /** A short run: fewer rounds and shorter loads, for a smoke check rather than numbers to keep. */
   readonly quick: boolean;
+  /** `--soak-minutes`: how long the soak scenario holds its load (its own default when absent). */
+  readonly soakMinutes?: number | undefined;
   /** One line of progress on stderr, so a long run shows it is alive. */
   progress(line: string): void;
 }

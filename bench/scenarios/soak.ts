@@ -1,0 +1,187 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Stack } from '../../test/helpers/stack.js';
+import { CLIENT_LIMITS_OFF } from '../../test/helpers/limits.js';
+import { ChatRate } from '../lib/chat-rate.js';
+import { startChild } from '../lib/child.js';
+import { closeSessions, openSessions, Recorder } from '../lib/realtime-load.js';
+import type { Figure, Measured, RunContext, Scenario } from '../lib/scenario.js';
+import { sampleServices, type ServiceSample } from '../lib/service-samples.js';
+import { withStack } from '../lib/stack.js';
+import { percentile } from '../lib/stats.js';
+
+/**
+ * Load and soak (issue 5): 100 realtime sessions at real-time audio rate (lib/realtime-load.ts)
+ * and 20 text turns a second through `POST /api/chat` (lib/chat-rate.ts), held for
+ * `--soak-minutes` (10 by default; two 10 s windows with `--quick`). Every minute: latency percentiles of both,
+ * failures, and each service's RSS and event-loop delay from its /metrics. Stable when the last
+ * minute's p99s are within 20 % of the first's and no service's RSS grew 10 % or more after the
+ * first minute (which is warm-up: JIT, pools, buffers). The baseline column is the first minute,
+ * ours the last. The realtime provider is servers/realtime-provider.ts (the simulator saturates a
+ * core at a few dozen sessions); text turns go to the simulator.
+ */
+
+const SESSIONS = 100;
+const TURNS_PER_SECOND = 20;
+const MINUTE_MS = 60_000;
+const DEFAULT_MINUTES = 10;
+/** `--quick`: two 10 s windows instead of minutes, a smoke check that the soak runs at all. */
+const QUICK_WINDOW_MS = 10_000;
+const QUICK_WINDOWS = 2;
+const P99_GROWTH_LIMIT = 1.2;
+const RSS_GROWTH_LIMIT = 1.1;
+const SERVICES = ['gateway', 'llm-text', 'realtime-relay', 'session'] as const;
+
+interface Minute {
+  readonly minute: number;
+  readonly chatStarted: number;
+  readonly chatFinished: number;
+  readonly chatFailed: number;
+  readonly chatTtftP50Ms: number;
+  readonly chatTtftP99Ms: number;
+  readonly chatTotalP99Ms: number;
+  readonly realtimeRttP50Ms: number;
+  readonly realtimeRttP99Ms: number;
+  readonly realtimeProbesLost: number;
+  readonly realtimeErrors: number;
+  readonly realtimeSessionsOpen: number;
+  readonly services: Record<string, ServiceSample | undefined>;
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+async function soak(context: RunContext, stack: Stack, minutes: number, windowMs: number): Promise<Measured> {
+  const urls = Object.fromEntries(SERVICES.map((name) => [name, `http://127.0.0.1:${stack.ports[name]}`]));
+  const recorder = new Recorder();
+  const endpoint = { url: `${stack.gatewayUrl.replace(/^http/, 'ws')}/v1/realtime?model=gpt-realtime` };
+  context.progress(`opening ${SESSIONS} realtime sessions`);
+  const sessions = await openSessions(endpoint, SESSIONS, recorder);
+  let open = sessions.length;
+  for (const s of sessions) void s.closed.then(() => open--);
+  const chat = new ChatRate(stack.gatewayUrl, TURNS_PER_SECOND);
+  const perMinute: Minute[] = [];
+  try {
+    await sampleServices(urls); // resets the event-loop histograms: minute 1 starts clean
+    recorder.measuring = true;
+    chat.start();
+    for (let minute = 1; minute <= minutes; minute++) {
+      const rttFrom = recorder.rttMs.length;
+      const probes = { sent: recorder.probesSent, answered: recorder.probesAnswered, errors: recorder.errors };
+      await sleep(windowMs);
+      const bucket = chat.take();
+      const rtt = recorder.rttMs.slice(rttFrom);
+      const sample: Minute = {
+        minute,
+        chatStarted: bucket.started,
+        chatFinished: bucket.finished,
+        chatFailed: bucket.failed,
+        chatTtftP50Ms: round1(percentile(bucket.ttftMs, 50)),
+        chatTtftP99Ms: round1(percentile(bucket.ttftMs, 99)),
+        chatTotalP99Ms: round1(percentile(bucket.totalMs, 99)),
+        realtimeRttP50Ms: round1(percentile(rtt, 50)),
+        realtimeRttP99Ms: round1(percentile(rtt, 99)),
+        realtimeProbesLost: recorder.probesSent - probes.sent - (recorder.probesAnswered - probes.answered),
+        realtimeErrors: recorder.errors - probes.errors,
+        realtimeSessionsOpen: open,
+        services: await sampleServices(urls),
+      };
+      perMinute.push(sample);
+      const rss = SERVICES.map((name) => `${name} ${round1(sample.services[name]?.rssMb ?? Number.NaN)} MB`).join(', ');
+      context.progress(
+        `${windowMs === MINUTE_MS ? 'minute' : 'window'} ${minute}/${minutes}: chat ${sample.chatFinished} ok ${sample.chatFailed} failed, TTFT p99 ${sample.chatTtftP99Ms} ms; realtime RTT p99 ${sample.realtimeRttP99Ms} ms, ${open} open; ${rss}`,
+      );
+      if (bucket.firstError) context.progress(`  first chat failure: ${bucket.firstError}`);
+    }
+  } finally {
+    recorder.measuring = false;
+    await chat.stop();
+    await closeSessions(sessions);
+  }
+  return report(perMinute, minutes, windowMs, recorder);
+}
+
+function report(perMinute: readonly Minute[], minutes: number, windowMs: number, recorder: Recorder): Measured {
+  const first = perMinute[0];
+  const last = perMinute.at(-1);
+  if (!first || !last) throw new Error('the soak ended before its first minute');
+  const figures: Figure[] = [
+    {
+      metric: 'chat TTFT p99, last minute vs first',
+      unit: 'ms',
+      better: 'lower',
+      baseline: first.chatTtftP99Ms,
+      ours: last.chatTtftP99Ms,
+      goal: { of: 'ratio', atMost: P99_GROWTH_LIMIT, source: 'issue 5: last minute p99 within 20 % of the first' },
+    },
+    {
+      metric: 'realtime probe RTT p99, last minute vs first',
+      unit: 'ms',
+      better: 'lower',
+      baseline: first.realtimeRttP99Ms,
+      ours: last.realtimeRttP99Ms,
+      goal: { of: 'ratio', atMost: P99_GROWTH_LIMIT, source: 'issue 5: last minute p99 within 20 % of the first' },
+    },
+    { metric: 'chat turns failed, last minute vs first', unit: 'turns', better: 'lower', baseline: first.chatFailed, ours: last.chatFailed },
+  ];
+  for (const name of SERVICES) {
+    figures.push({
+      metric: `${name} RSS, end vs after minute 1`,
+      unit: 'MB',
+      better: 'lower',
+      baseline: round1(first.services[name]?.rssMb ?? Number.NaN),
+      ours: round1(last.services[name]?.rssMb ?? Number.NaN),
+      goal: { of: 'ratio', atMost: RSS_GROWTH_LIMIT, source: 'issue 5: RSS growth under 10 %' },
+    });
+    figures.push({
+      metric: `${name} event-loop delay p99, last minute vs first`,
+      unit: 'ms',
+      better: 'lower',
+      baseline: round1(first.services[name]?.loopDelayP99Ms ?? Number.NaN),
+      ours: round1(last.services[name]?.loopDelayP99Ms ?? Number.NaN),
+    });
+  }
+  const grew = (a: number, b: number, limit: number) => !(Number.isFinite(a) && Number.isFinite(b) && a > 0 && b / a <= limit);
+  const unstable = [
+    grew(first.chatTtftP99Ms, last.chatTtftP99Ms, P99_GROWTH_LIMIT) ? 'chat TTFT p99' : undefined,
+    grew(first.realtimeRttP99Ms, last.realtimeRttP99Ms, P99_GROWTH_LIMIT) ? 'realtime RTT p99' : undefined,
+    ...SERVICES.map((name) => (grew(first.services[name]?.rssMb ?? Number.NaN, last.services[name]?.rssMb ?? Number.NaN, RSS_GROWTH_LIMIT) ? `${name} RSS` : undefined)),
+  ].filter((x): x is string => x !== undefined);
+  return {
+    figures,
+    settings: {
+      minutes,
+      windowMs,
+      realtimeSessions: SESSIONS,
+      chatTurnsPerSecond: TURNS_PER_SECOND,
+      stable: unstable.length === 0,
+      unstable,
+      chatTurnsFailed: perMinute.reduce((n, m) => n + m.chatFailed, 0),
+      chatTurnsFinished: perMinute.reduce((n, m) => n + m.chatFinished, 0),
+      realtimeErrors: recorder.errors,
+      realtimeFirstError: recorder.firstError,
+      realtimeSessionsOpenAtEnd: last.realtimeSessionsOpen,
+    },
+    rounds: perMinute,
+  };
+}
+
+async function run(context: RunContext): Promise<Measured> {
+  const quick = context.quick && context.soakMinutes === undefined;
+  const minutes = quick ? QUICK_WINDOWS : (context.soakMinutes ?? DEFAULT_MINUTES);
+  const windowMs = quick ? QUICK_WINDOW_MS : MINUTE_MS;
+  const provider = await startChild<{ port: number }>(new URL('../servers/realtime-provider.ts', import.meta.url), []);
+  try {
+    const base = `ws://127.0.0.1:${provider.info.port}`;
+    const env = { ...CLIENT_LIMITS_OFF, OPENAI_REALTIME_URL: `${base}/openai/v1/realtime` };
+    return await withStack({ env }, (stack) => soak(context, stack, minutes, windowMs));
+  } finally {
+    await provider.stop();
+  }
+}
+
+export const soakScenario: Scenario = {
+  name: 'soak',
+  summary: `${SESSIONS} realtime sessions + ${TURNS_PER_SECOND} text turns/s for --soak-minutes (10): per-minute p99s, RSS, event-loop delay`,
+  baseline: 'the first minute of the soak',
+  ours: 'the last minute of the soak',
+  run,
+};
