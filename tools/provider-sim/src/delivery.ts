@@ -34,6 +34,7 @@ export function deliveryFor(fault: Fault | undefined, defaultTokenDelayMs: numbe
     // HTTP requests never take realtime or WebRTC faults (see FaultQueue.take); nothing to deliver differently.
     case 'realtime_drop_after_ms':
     case 'realtime_refuse':
+    case 'realtime_invalid_key':
     case 'webrtc_ice_blackhole':
       return delivery;
   }

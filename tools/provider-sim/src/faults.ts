@@ -4,7 +4,7 @@ import { PROVIDERS, type ProviderId } from './provider.js';
 /** Faults of HTTP requests (text APIs). */
 export const HTTP_FAULT_KINDS = ['rate_limit', 'server_error', 'stall_before_first_token', 'disconnect_mid_stream', 'slow_tokens', 'invalid_key'] as const;
 /** Faults of realtime WebSocket sessions, taken when a socket asks to upgrade. */
-export const REALTIME_FAULT_KINDS = ['realtime_drop_after_ms', 'realtime_refuse'] as const;
+export const REALTIME_FAULT_KINDS = ['realtime_drop_after_ms', 'realtime_refuse', 'realtime_invalid_key'] as const;
 /** Faults of WebRTC calls, taken by `POST /realtime/calls` (which also takes HTTP faults). */
 export const WEBRTC_FAULT_KINDS = ['webrtc_ice_blackhole'] as const;
 export const FAULT_KINDS = [...HTTP_FAULT_KINDS, ...REALTIME_FAULT_KINDS, ...WEBRTC_FAULT_KINDS] as const;
@@ -49,6 +49,7 @@ const FIELDS_BY_KIND: Record<FaultKind, readonly (keyof FaultRequest)[]> = {
   invalid_key: [],
   realtime_drop_after_ms: ['delayMs'],
   realtime_refuse: ['statusCode', 'retryAfterSeconds'],
+  realtime_invalid_key: [],
   webrtc_ice_blackhole: [],
 };
 const KIND_SPECIFIC: readonly (keyof FaultRequest)[] = ['retryAfterSeconds', 'delayMs', 'afterTokens', 'statusCode'];

@@ -30,6 +30,8 @@ export interface RealtimeRoute {
   admit(request: IncomingMessage, url: URL): Admission;
   /** The refusal a `realtime_refuse` fault produces. */
   refusal(status: 429 | 503, retryAfterSeconds: number | undefined): Refusal;
+  /** The refusal a `realtime_invalid_key` fault produces: the key quoted back whole. */
+  keyRefusal(key: string): Refusal;
   /** Runs the session on the accepted socket; the registry record is already open. */
   connect(socket: WebSocket, record: RealtimeSessionRecord, request: IncomingMessage): void;
 }
@@ -69,6 +71,10 @@ export function serveRealtime(app: FastifyInstance, ctx: SimContext, routes: Rea
     if (fault !== undefined) ctx.requests.note(record, { fault: fault.kind });
     if (fault?.kind === 'realtime_refuse') {
       refuse(socket, route.refusal(fault.statusCode ?? 503, fault.retryAfterSeconds));
+      return;
+    }
+    if (fault?.kind === 'realtime_invalid_key') {
+      refuse(socket, route.keyRefusal(bearerFromHeader(request) ?? ''));
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => {

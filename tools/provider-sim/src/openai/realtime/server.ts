@@ -58,6 +58,7 @@ export function openaiRealtimeRoute(ctx: SimContext): RealtimeRoute {
     },
     refusal: (status, retryAfterSeconds) =>
       refusal(status === 429 ? openaiErrors.rateLimited(retryAfterSeconds ?? 1) : { ...openaiErrors.serverError(), statusCode: 503, headers: {} }),
+    keyRefusal: (key) => refusal(openaiErrors.invalidKey(key)),
     connect(socket, record, request) {
       const callId = new URL(request.url ?? '/', 'http://simulator').searchParams.get('call_id');
       if (callId !== null) return connectSideband(ctx, socket, callId);

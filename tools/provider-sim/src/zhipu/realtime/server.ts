@@ -19,6 +19,7 @@ export function zhipuRealtimeRoute(ctx: SimContext): RealtimeRoute {
     admit: (request) => (bearerFromHeader(request) === undefined ? { ok: false, refusal: refusal(zhipuErrors.unauthenticated()) } : { ok: true }),
     refusal: (status, retryAfterSeconds) =>
       refusal(status === 429 ? zhipuErrors.rateLimited(retryAfterSeconds ?? 1) : Object.assign(zhipuErrors.serverError(), { statusCode: 503 })),
+    keyRefusal: (key) => refusal(zhipuErrors.invalidKey(key)),
     connect(socket, record) {
       new GlmRealtimeSession({ socket, record, registry: ctx.realtime, pace: ctx.realtimePace, heartbeatMs: ctx.zhipuHeartbeatMs, nextId: ctx.nextId });
     },
