@@ -16,6 +16,7 @@ export interface KeyFinding {
  */
 export class KeyScanner {
   readonly #needles: { variable: string; fragment: string }[] = [];
+  readonly #values: { variable: string; value: string }[] = [];
   readonly #findings: KeyFinding[] = [];
   #scanned = 0;
   #bytes = 0;
@@ -24,6 +25,7 @@ export class KeyScanner {
     for (const [variable, value] of Object.entries(keys)) {
       // Short values would match ordinary words; every provider's keys are long.
       if (value === undefined || value.length < 2 * KEY_FRAGMENT_CHARS) continue;
+      this.#values.push({ variable, value });
       for (const fragment of new Set([value.slice(0, KEY_FRAGMENT_CHARS), value.slice(-KEY_FRAGMENT_CHARS)])) {
         this.#needles.push({ variable, fragment });
       }
@@ -53,6 +55,7 @@ export class KeyScanner {
   /** The text with every fragment of every key replaced by the variable's name. */
   #blank(text: string): string {
     let out = text;
+    for (const { variable, value } of this.#values) out = out.split(value).join(`[${variable}]`);
     for (const { variable, fragment } of this.#needles) out = out.split(fragment).join(`[${variable}]`);
     return out;
   }

@@ -187,6 +187,11 @@ t.test('realtime over the relay, both providers, both routes, and a provider ref
   await fault({ provider: 'openai', kind: 'realtime_refuse', statusCode: 429 });
   const refused = await socket(`${wsBase}/v1/realtime?model=gpt-realtime`, {}, [], (frame) => frame.includes('"type":"error"'));
   t.ok(refused.some((f) => f.includes('provider_unavailable')), 'the refusal explained in an error event');
+  for (const [provider, model] of [['openai', 'gpt-realtime'], ['zhipu', 'glm-realtime-flash']] as const) {
+    await fault({ provider, kind: 'realtime_invalid_key' });
+    const keyRefused = await socket(`${wsBase}/api/realtime/ws?model=${model}`, { Origin: base }, [], (frame) => frame.includes('"type":"error"'));
+    t.ok(keyRefused.some((f) => f.includes('HTTP 401')), `${model}: the key refused, explained without the key`);
+  }
 });
 
 t.test('WebRTC signalling and client secrets, good and failing', async (t) => {

@@ -12,6 +12,7 @@ export { ProviderEnv } from './provider-config.js';
 export { useProxyForFetch, type ProxySettings } from './proxy.js';
 export { bypassed, ConnectTunnelAgent, proxyFor } from './proxy-agent.js';
 export { loadConfigOrExit, orExitOnConfigError, startService, type BaseConfig, type ServiceContext, type ServiceDefinition } from './start.js';
+export { scrubKeys } from './scrub-keys.js';
 export { serveCatalogue } from './catalogue.js';
 export { ensureJetStream } from './jetstream.js';
 export { listLiveRelays, openRelayRegistry } from './relay-registry.js';

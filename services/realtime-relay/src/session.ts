@@ -2,6 +2,7 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import type { FastifyBaseLogger } from 'fastify';
 import type { RealtimeCloseReason } from '@voxgate/protocol';
+import { scrubKeys } from '@voxgate/service-kit';
 import { errorEvent } from './errors.js';
 import type { ProviderAdapter, SessionPort } from './providers/types.js';
 import { openUpstream } from './upstream.js';
@@ -278,7 +279,7 @@ export class RealtimeSession {
     const finish = () => {
       if (this.#ended) return;
       request.destroy();
-      const said = providerMessage(Buffer.concat(chunks).toString('utf8'));
+      const said = providerMessage(Buffer.concat(chunks).toString('utf8'), this.#adapter.target.apiKey);
       this.#log.warn({ status }, 'provider refused the realtime upgrade');
       const retry = Number.isFinite(retryAfter) && retryAfter >= 0 ? `, retry after ${retryAfter} s` : '';
       const message = `The provider refused the connection (HTTP ${status}${retry})${said ? `: ${said}` : '.'}`;
@@ -312,12 +313,15 @@ export class RealtimeSession {
   }
 }
 
-/** The `error.message` of a provider's JSON error body (OpenAI and Zhipu both use that shape), cut short. */
-function providerMessage(body: string): string | undefined {
+/**
+ * The `error.message` of a provider's JSON error body (OpenAI and Zhipu both use that shape), cut
+ * short and without the key: a refused key is quoted back in it.
+ */
+function providerMessage(body: string, apiKey: string): string | undefined {
   try {
     const parsed = JSON.parse(body) as { error?: { message?: unknown } };
     const message = parsed.error?.message;
-    return typeof message === 'string' && message.trim() ? message.trim().slice(0, 300) : undefined;
+    return typeof message === 'string' && message.trim() ? scrubKeys(message.trim(), [apiKey]).slice(0, 300) : undefined;
   } catch {
     return undefined;
   }
