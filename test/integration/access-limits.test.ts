@@ -193,6 +193,29 @@ t.test('daily budgets: shared through NATS and kept across a gateway restart; a 
   count('daily_realtime_budget_spent');
 });
 
+t.test('after a NATS restart the gateway still follows the shared counters', async (t) => {
+  await stack.nats.stop();
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  await stack.nats.start();
+  await waitFor('the gateway ready again', async () => ((await fetch(`${base}/readyz`).catch(() => undefined))?.ok ? true : undefined), { timeoutMs: 30_000 });
+  const nc = await waitFor('NATS back', () => connect({ servers: stack.nats.url }).catch(() => undefined));
+  t.teardown(() => nc.close());
+  const kv = await nc.jetstream().views.kv(USAGE_BUCKET);
+  t.ok(Number((await kv.get(totalKey(utcDay(Date.now()), 'realtime-ms')))?.string()) >= 60_000, "the day's minutes are still in NATS");
+  t.match(await pageSocket('10.8.0.1'), { status: 429, body: { error: { code: 'daily_realtime_budget_spent' } } }, 'and still refused');
+  // The operator gives the deployment its minute back: every replica must see the new value.
+  await kv.put(totalKey(utcDay(Date.now()), 'realtime-ms'), '0');
+  // The relays register again after the restart: until then the answer is 503 no_relay.
+  let address = 10;
+  const outcome = await waitFor('the gateway to see the reset', async () => {
+    // A new address each time: the per-minute allowance is not what this waits for.
+    const attempt = await pageSocket(`10.8.0.${address++}`);
+    if ('ws' in attempt) attempt.ws.close();
+    return attempt.status === 429 || attempt.status === 503 ? undefined : attempt;
+  }, { timeoutMs: 30_000, intervalMs: 500 });
+  t.equal(outcome.status, 101, 'a session opens again once the counter is lowered');
+});
+
 t.teardown(() =>
   recordReliability({
     id: 'access/limits',

@@ -1,6 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { StorageType, type KV, type NatsConnection } from 'nats';
 
+const WATCH_RETRY_MS = 1_000;
+
 /**
  * A JetStream KV bucket (file storage, one value per key, entries dropped after `maxAgeMs`) with a
  * local copy kept by a watch: every gateway replica reads the same values from memory, without a
@@ -8,26 +10,46 @@ import { StorageType, type KV, type NatsConnection } from 'nats';
  */
 export class KvMirror {
   readonly #values = new Map<string, string>();
-  readonly #stop: () => void;
+  #stopWatch: (() => void) | undefined;
+  #closed = false;
 
-  private constructor(
-    readonly kv: KV,
-    stop: () => void,
-  ) {
-    this.#stop = stop;
-  }
+  private constructor(readonly kv: KV) {}
 
   static async open(nc: NatsConnection, options: { bucket: string; maxAgeMs: number; log: FastifyBaseLogger }): Promise<KvMirror> {
     const kv = await nc.jetstream().views.kv(options.bucket, { storage: StorageType.File, history: 1, ttl: options.maxAgeMs });
-    const watch = await kv.watch({ key: '>' });
-    const mirror = new KvMirror(kv, () => watch.stop());
+    const mirror = new KvMirror(kv);
+    await mirror.#watch(options.log, options.bucket);
+    // After NATS comes back the watch's consumer is gone and the watch waits silently for ever;
+    // stopping it makes `#watch` open a new one, which replays every key.
+    void (async () => {
+      for await (const status of nc.status()) if (status.type === 'reconnect' && !mirror.#closed) mirror.#stopWatch?.();
+    })();
+    return mirror;
+  }
+
+  /** Follows the bucket; a watch that ends is opened again a moment later. */
+  async #watch(log: FastifyBaseLogger, bucket: string): Promise<void> {
+    const watch = await this.kv.watch({ key: '>' });
+    this.#stopWatch = () => watch.stop();
     void (async () => {
       for await (const entry of watch) {
-        if (entry.operation === 'PUT') mirror.#values.set(entry.key, entry.string());
-        else mirror.#values.delete(entry.key);
+        if (entry.operation === 'PUT') this.#values.set(entry.key, entry.string());
+        else this.#values.delete(entry.key);
       }
-    })().catch((error: unknown) => options.log.warn({ err: error, bucket: options.bucket }, 'KV watch ended'));
-    return mirror;
+    })()
+      .catch((error: unknown) => log.warn({ err: error, bucket }, 'KV watch failed'))
+      .finally(() => this.#watchAgainLater(log, bucket));
+  }
+
+  #watchAgainLater(log: FastifyBaseLogger, bucket: string): void {
+    if (this.#closed) return;
+    setTimeout(() => {
+      if (this.#closed) return;
+      this.#watch(log, bucket).catch((error: unknown) => {
+        log.warn({ err: error, bucket }, 'KV watch not reopened yet');
+        this.#watchAgainLater(log, bucket);
+      });
+    }, WATCH_RETRY_MS).unref();
   }
 
   get(key: string): string | undefined {
@@ -44,6 +66,7 @@ export class KvMirror {
   }
 
   close(): void {
-    this.#stop();
+    this.#closed = true;
+    this.#stopWatch?.();
   }
 }

@@ -4,6 +4,8 @@ import { KvMirror } from './kv-mirror.js';
 
 /** Attempts of one compare-and-set before an increment is given up (and logged). */
 const MAX_CAS_ATTEMPTS = 20;
+/** Added to the pause before each retry: about 20 s in all, enough to ride out a NATS restart. */
+const CAS_BACKOFF_MS = 100;
 
 /**
  * Counters every gateway replica shares, in a JetStream KV bucket, so they survive a gateway or
@@ -41,8 +43,10 @@ export class SharedCounters {
         if (next > this.get(key)) this.mirror.remember(key, String(next));
         return;
       } catch (error) {
-        // Another replica wrote first (wrong last sequence): read again and retry.
+        // Another replica wrote first (wrong last sequence), or NATS is away for a moment: read
+        // again and retry, more slowly each time.
         if (attempt === MAX_CAS_ATTEMPTS - 1) this.log.error({ err: error, key, amount }, 'shared counter not updated');
+        else await new Promise((resolve) => setTimeout(resolve, attempt * CAS_BACKOFF_MS));
       }
     }
   }
