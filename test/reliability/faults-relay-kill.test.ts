@@ -1,5 +1,6 @@
 import t from 'tap';
-import { registryReader } from '../integration/realtime-gateway-helpers.js';
+import { logRecords, registryReader } from '../integration/realtime-gateway-helpers.js';
+import { fakeMicrophoneWav, launchChromium } from '../helpers/browser.js';
 import { waitFor } from '../helpers/ports.js';
 import { ReconnectingClient } from '../helpers/reconnecting-client.js';
 import { CLIENT_LIMITS_OFF } from '../helpers/limits.js';
@@ -7,8 +8,8 @@ import { recordReliability } from '../helpers/reliability.js';
 import { startReplica } from '../helpers/replicas.js';
 import { startStack } from '../helpers/stack.js';
 
-// One of three relay replicas killed with SIGKILL under 50 sessions; the clients reconnect and
-// re-seed as the page does.
+// One of three relay replicas killed with SIGKILL under 50 sessions plus the page itself in
+// Chromium: the relay killed is the page's; the test clients reconnect and re-seed as the page does.
 
 const SESSIONS = 50;
 const RESEED_LIMIT_MS = 3_000;
@@ -22,11 +23,45 @@ t.teardown(() => registry.nc.close());
 await waitFor('three relays registered', async () => ((await registry.live()).length === 3 ? true : undefined), { timeoutMs: 30_000 });
 const url = `${stack.gatewayUrl.replace(/^http/, 'ws')}/v1/realtime?model=gpt-realtime`;
 
-t.test(`a relay killed under ${SESSIONS} sessions: its clients are told, reconnect to survivors and are re-seeded within 3 s`, async (t) => {
+const { path: microphone, cleanup: removeMicrophone } = fakeMicrophoneWav(3);
+t.teardown(removeMicrophone);
+const browser = await launchChromium({ microphoneWav: microphone, autoplay: true });
+t.teardown(() => browser.close());
+
+const pageErrors: string[] = [];
+
+/** The page in realtime mode over the WebSocket relay, once the model has answered it (so it has lines to re-seed). */
+async function openPage() {
+  const context = await browser.newContext({ locale: 'en-US' });
+  await context.addInitScript(() => localStorage.setItem('voxgate.transport', 'websocket'));
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  const logFrom = stack.logs('gateway').length;
+  await page.goto(stack.gatewayUrl);
+  await page.locator('.picker-button').click();
+  await page.locator('.picker-panel [data-model="gpt-realtime"]').click();
+  await page.locator('.rt-status[data-status="connected"]').waitFor({ timeout: 20_000 });
+  await waitFor(
+    'the model to answer the page',
+    () =>
+      page.evaluate(() => {
+        const hook = (window as unknown as { __voxgate?: { realtime?: { received: Record<string, number> } } }).__voxgate?.realtime;
+        return (hook?.received['response.done'] ?? 0) > 0 ? true : undefined;
+      }),
+    { timeoutMs: 30_000 },
+  );
+  const relayId = logRecords(stack.logs('gateway').slice(logFrom), 'realtime connection piped to relay').map((r) => String(r.relayId))[0];
+  if (relayId === undefined) throw new Error('the gateway did not log where the page went');
+  return { context, page, relayId };
+}
+
+t.test(`a relay killed under ${SESSIONS} sessions and the page: all are told, reconnect to survivors and are re-seeded within 3 s`, async (t) => {
   const clients: ReconnectingClient[] = [];
   t.teardown(() => {
     for (const c of clients) c.stop();
   });
+  const { context, page, relayId } = await openPage();
+  t.teardown(() => context.close());
   for (let opened = 0; opened < SESSIONS; opened += 10) {
     clients.push(...(await Promise.all(Array.from({ length: 10 }, () => ReconnectingClient.open(url)))));
   }
@@ -39,25 +74,38 @@ t.test(`a relay killed under ${SESSIONS} sessions: its clients are told, reconne
   );
   const load = await waitFor('the registry to count every session', async () => {
     const entries = await registry.live();
-    return entries.reduce((n, e) => n + e.activeSessions, 0) === SESSIONS ? entries : undefined;
+    return entries.reduce((n, e) => n + e.activeSessions, 0) === SESSIONS + 1 ? entries : undefined;
   });
-  const victim = load.find((e) => replicas.some((r) => new URL(e.address).port === String(r.port)));
-  const victimProc = replicas.find((r) => victim && new URL(victim.address).port === String(r.port));
-  if (!victim || !victimProc) throw new Error('no spawned replica in the registry');
-  t.ok(victim.activeSessions > 0, `the victim holds ${victim.activeSessions} sessions`);
+  // The victim is the page's relay, whichever of the three it is.
+  const victim = load.find((e) => e.id === relayId);
+  if (!victim) throw new Error(`the page's relay ${relayId} is not in the registry`);
+  const victimPort = new URL(victim.address).port;
+  const replica = replicas.find((r) => String(r.port) === victimPort);
+  const testClientsOnVictim = victim.activeSessions - 1;
+  t.ok(testClientsOnVictim > 0, `the page's relay holds ${testClientsOnVictim} test sessions besides the page`);
 
+  const reseededNotes = page.locator('.rt-note[data-note="rt.note.reseeded"]');
   const killedAtMs = Date.now();
-  await victimProc.proc.kill();
-  const dropped = await waitFor(`the victim's ${victim.activeSessions} clients to notice`, () => {
+  await (replica ? replica.proc.kill() : stack.killService('realtime-relay'));
+  const pageReseeded = reseededNotes
+    .first()
+    .waitFor({ timeout: 15_000 })
+    .then(() => Date.now() - killedAtMs);
+  const dropped = await waitFor(`the victim's ${testClientsOnVictim} test clients to notice`, () => {
     const d = clients.filter((c) => c.droppedAtMs !== undefined);
-    return d.length >= victim.activeSessions ? d : undefined;
+    return d.length >= testClientsOnVictim ? d : undefined;
   });
   await Promise.all(dropped.map((c) => c.reseeded));
+  const pageReseededMs = await pageReseeded;
+  t.ok(pageReseededMs <= RESEED_LIMIT_MS, `the page reconnected and re-seeded its conversation in ${pageReseededMs} ms`);
+  t.match(await reseededNotes.first().textContent(), /Reconnected\. The conversation so far \(\d+ messages\)/, 'and says so');
+  await page.locator('.rt-status[data-status="connected"]').waitFor({ timeout: 10_000 });
+  t.same(pageErrors, [], 'the page raised no script errors on the way');
   const untouched = clients.filter((c) => c.droppedAtMs === undefined);
 
   const noticedMs = dropped.map((c) => (c.droppedAtMs ?? 0) - killedAtMs);
   const reseededMs = dropped.map((c) => (c.reseededAtMs ?? Number.POSITIVE_INFINITY) - killedAtMs);
-  t.equal(dropped.length, victim.activeSessions, 'exactly the victim’s clients were told (their sockets closed)');
+  t.equal(dropped.length, testClientsOnVictim, 'exactly the victim’s clients were told (their sockets closed)');
   t.ok(
     dropped.every((c) => c.drops.every((code) => code !== 1000)),
     `none was told it was a normal end (close codes ${[...new Set(dropped.flatMap((c) => c.drops))].join(', ')})`,
@@ -69,7 +117,7 @@ t.test(`a relay killed under ${SESSIONS} sessions: its clients are told, reconne
   t.ok(untouched.every((c) => c.client.open), 'the other sessions went on untouched');
   const after = await waitFor('the registry to count the sessions on the survivors', async () => {
     const entries = await registry.live();
-    return entries.reduce((n, e) => n + e.activeSessions, 0) === SESSIONS && !entries.some((e) => e.id === victim.id) ? entries : undefined;
+    return entries.reduce((n, e) => n + e.activeSessions, 0) === SESSIONS + 1 && !entries.some((e) => e.id === victim.id) ? entries : undefined;
   });
   t.equal(after.length, 2, 'every session is now on one of the two survivors');
   // A re-seeded session goes on: it answers with audio.
@@ -79,11 +127,13 @@ t.test(`a relay killed under ${SESSIONS} sessions: its clients are told, reconne
   await recordReliability({
     id: 'faults/relay-kill',
     section: 'faults',
-    title: `One of three relay replicas killed with SIGKILL under ${SESSIONS} realtime sessions; clients reconnect and re-seed as the page does`,
+    title: `One of three relay replicas killed with SIGKILL under ${SESSIONS} realtime sessions and the page in Chromium; clients reconnect and re-seed as the page does`,
     figures: {
       sessions: SESSIONS,
+      pageSessions: 1,
       relayReplicas: 3,
       sessionsOnKilledRelay: victim.activeSessions,
+      pageReseededMs,
       clientsNotified: dropped.length,
       clientsReseeded: reseededMs.filter((ms) => Number.isFinite(ms)).length,
       noticedMsMax: Math.max(...noticedMs),
