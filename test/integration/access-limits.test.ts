@@ -74,6 +74,8 @@ t.test('requests per minute: the client over its allowance gets 429 with Retry-A
   t.equal(await errorOf(over), 'rate_limited');
   t.match(await tryUpgrade(`${wsBase}/api/ws`, { headers: from('10.1.0.1', { Origin: base }) }), { status: 429, body: { error: { code: 'rate_limited' } } });
   count('rate_limited');
+  const encoded = await fetch(`${base}/%61pi/models`, { headers: from('10.1.0.1') });
+  t.not(encoded.status, 200, `a percent-encoded path is no way around it (${encoded.status})`);
   t.equal((await fetch(`${base}/api/models`, { headers: from('10.1.0.2') })).status, 200, 'another address');
   const withKey = await fetch(`${base}/v1/models`, { headers: from('10.1.0.1', { authorization: `Bearer ${API_KEY}` }) });
   t.equal(withKey.status, 200, 'the same address with an API key is its own client');

@@ -89,7 +89,10 @@ export class Access {
         if (isLoopback(this.proxies.clientAddress(request.raw)) || this.#keys.match(request.headers.authorization)) return;
         throw this.#keys.any ? errors.unauthorized() : errors.loopback_only();
       }
-      const api = path.startsWith('/api/') || path.startsWith('/v1/');
+      // The matched route too: a path the router reads differently from its raw spelling
+      // (percent-encoded, say) must not slip past the limits.
+      const route = request.routeOptions.url ?? '';
+      const api = [path, route].some((p) => p.startsWith('/api/') || p.startsWith('/v1/'));
       if (this.logins && !OPEN_PATHS.has(path) && !path.startsWith('/v1/') && !(await this.#loggedIn(request.raw))) {
         if (api || (request.method !== 'GET' && request.method !== 'HEAD')) throw errors.login_required();
         return reply.redirect('/login', 303);
@@ -98,7 +101,6 @@ export class Access {
       const client = this.clientOf(request.raw);
       refuse(reply, this.quotas.request(client));
       if (request.method !== 'POST') return;
-      const route = request.routeOptions.url;
       const track = () => {
         this.#inflight.set(request.id, client);
         // Not onResponse: a streamed (hijacked) answer never reaches it.
