@@ -50,6 +50,18 @@ export const UPSTREAM_ERRORS = {
   transcription_failed: { statusCode: 502, message: 'The voice message could not be transcribed.' },
 } as const satisfies Record<string, ErrorSpec>;
 
+/**
+ * How a turn ends when the system around the provider failed, in `error` chunks that llm-text
+ * publishes and the gateway passes on unchanged (on `/v1` too): one definition for both catalogues.
+ */
+export const TURN_ERRORS = {
+  turn_lost: { statusCode: 503, message: 'The llm-text instance answering this turn stopped before it ended; ask again.' },
+  chunks_lost: {
+    statusCode: 503,
+    message: 'Part of the answer could not be delivered while NATS was unreachable; a conversation keeps the whole answer, or ask again.',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
 /** Codes the kit itself answers with, for failures Fastify detects before a handler runs. */
 const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',

@@ -1,6 +1,6 @@
 export { Bool, CommonConfig, ConfigError, LogLevel, loadConfig, Port, ProxyConfig, UrlList, UrlString } from './config.js';
 export { createLogger, loggerOptions, type Logger } from './logger.js';
-export { defineErrors, errorBody, errorHandling, ServiceError, UPSTREAM_ERRORS, type ErrorSpec } from './errors.js';
+export { defineErrors, errorBody, errorHandling, ServiceError, TURN_ERRORS, UPSTREAM_ERRORS, type ErrorSpec } from './errors.js';
 export { connectNats, type NatsHandle, type NatsOptions } from './nats.js';
 export { addJsonEndpoint, registerService, type JsonEndpoint, type ServiceIdentity } from './nats-service.js';
 export { NatsRequestError, requestJson, type NatsRequestFailure, type RequestOptions } from './request.js';

@@ -1,4 +1,4 @@
-import { defineErrors, UPSTREAM_ERRORS } from '@voxgate/service-kit';
+import { defineErrors, TURN_ERRORS, UPSTREAM_ERRORS } from '@voxgate/service-kit';
 
 /** Every error code the gateway answers with. Clients match on `code`; `message` is for people. */
 export const errors = defineErrors({
@@ -48,6 +48,7 @@ export const errors = defineErrors({
   conversation_not_found: { statusCode: 404, message: 'No conversation with this id.' },
   nothing_to_regenerate: { statusCode: 409, message: 'The conversation has no user message to answer again.' },
   ...UPSTREAM_ERRORS,
+  ...TURN_ERRORS,
 
   // WebRTC calls and client secrets, answered by session and passed on under the same code.
   invalid_sdp: { statusCode: 400, message: 'The SDP offer is empty or not a WebRTC offer with media.' },

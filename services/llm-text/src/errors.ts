@@ -1,4 +1,4 @@
-import { defineErrors, UPSTREAM_ERRORS } from '@voxgate/service-kit';
+import { defineErrors, TURN_ERRORS, UPSTREAM_ERRORS } from '@voxgate/service-kit';
 
 /**
  * Every code llm-text answers with, over NATS replies and in `error` chunks. Upstream codes end a
@@ -12,8 +12,7 @@ export const errors = defineErrors({
   conversation_not_found: { statusCode: 404, message: 'No conversation with this id.' },
   nothing_to_regenerate: { statusCode: 409, message: 'The conversation has no user message to answer again.' },
   ...UPSTREAM_ERRORS,
-  turn_lost: { statusCode: 503, message: 'The llm-text instance answering this turn stopped before it ended; ask again.' },
-  chunks_lost: { statusCode: 503, message: 'Part of the answer could not be delivered while NATS was unreachable; a conversation keeps the whole answer, or ask again.' },
+  ...TURN_ERRORS,
 });
 
 export type ErrorCode = keyof typeof errors;
