@@ -189,6 +189,7 @@ t.test('/metrics: loopback or an API key, like /v1', async (t) => {
   t.equal((await get('/metrics')).status, 200, 'a scraper on this machine');
   t.equal((await get('/metrics', { 'x-forwarded-for': '203.0.113.7' })).status, 401, 'a client from outside, through the trusted proxy');
   t.equal((await get('/metrics', { 'x-forwarded-for': '203.0.113.7', authorization: `Bearer ${API_KEY}` })).status, 200, 'with an API key');
+  t.equal((await get('/%6detrics', { 'x-forwarded-for': '203.0.113.7' })).status, 401, 'also when the path is percent-encoded');
 });
 
 t.teardown(() =>

@@ -83,15 +83,15 @@ export class Access {
   async register(app: FastifyInstance, allowedOrigins: readonly string[]): Promise<void> {
     app.addHook('onRequest', async (request, reply) => {
       const path = request.url.split('?')[0] ?? '/';
+      // The matched route too: a path the router reads differently from its raw spelling
+      // (percent-encoded, say) must not slip past a check.
+      const route = request.routeOptions.url ?? '';
       // Metrics tell when and how much the service is used: this machine (seen through any
       // trusted proxy) or a program with an API key, never the open internet (see README).
-      if (path === '/metrics') {
+      if (path === '/metrics' || route === '/metrics') {
         if (isLoopback(this.proxies.clientAddress(request.raw)) || this.#keys.match(request.headers.authorization)) return;
         throw this.#keys.any ? errors.unauthorized() : errors.loopback_only();
       }
-      // The matched route too: a path the router reads differently from its raw spelling
-      // (percent-encoded, say) must not slip past the limits.
-      const route = request.routeOptions.url ?? '';
       const api = [path, route].some((p) => p.startsWith('/api/') || p.startsWith('/v1/'));
       if (this.logins && !OPEN_PATHS.has(path) && !path.startsWith('/v1/') && !(await this.#loggedIn(request.raw))) {
         if (api || (request.method !== 'GET' && request.method !== 'HEAD')) throw errors.login_required();
