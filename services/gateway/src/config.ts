@@ -36,7 +36,7 @@ export const GatewayConfig = Type.Object({
   /** Per client (API key when one is sent, else address); 0 turns a limit off. */
   RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 600 }),
   MAX_REALTIME_SESSIONS_PER_CLIENT: Type.Integer({ minimum: 0, maximum: 100_000, default: 4 }),
-  CLIENT_DAILY_TOKENS: Type.Integer({ minimum: 0, maximum: 1e12, default: 2_000_000 }),
+  CLIENT_DAILY_TOKENS: Type.Integer({ minimum: 0, maximum: 1e12, default: 10_000_000 }),
   CLIENT_DAILY_REALTIME_MINUTES: Type.Integer({ minimum: 0, maximum: 1_440_000, default: 240 }),
   /** Spending caps of the whole deployment per UTC day, shared by every gateway replica; 0 is off. */
   DAILY_TOKEN_BUDGET: Type.Integer({ minimum: 0, maximum: 1e13, default: 0 }),
