@@ -20,3 +20,21 @@ export async function rssBytes(baseUrl: string): Promise<number> {
   if (value === undefined) throw new Error(`${baseUrl}/metrics has no process_resident_memory_bytes`);
   return value;
 }
+
+/**
+ * How far each service's RSS rose above what it was at the call, at its highest while sampled
+ * every `intervalMs` for `durationMs`: name → growth in bytes.
+ */
+export async function rssGrowthBytes(urls: Readonly<Record<string, string>>, durationMs: number, intervalMs = 250): Promise<Record<string, number>> {
+  const names = Object.keys(urls);
+  const read = () => Promise.all(names.map((name) => rssBytes(urls[name] ?? '')));
+  const before = await read();
+  const peak = [...before];
+  for (let waited = 0; waited < durationMs; waited += intervalMs) {
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    (await read()).forEach((bytes, i) => {
+      peak[i] = Math.max(peak[i] ?? 0, bytes);
+    });
+  }
+  return Object.fromEntries(names.map((name, i) => [name, (peak[i] ?? 0) - (before[i] ?? 0)]));
+}

@@ -3,7 +3,7 @@ import t from 'tap';
 import { WebSocket } from 'ws';
 import { RealtimeClient } from '../integration/realtime-gateway-helpers.js';
 import { waitForEvents } from '../helpers/reconnecting-client.js';
-import { rssBytes } from '../helpers/metrics.js';
+import { rssGrowthBytes } from '../helpers/metrics.js';
 import { CLIENT_LIMITS_OFF } from '../helpers/limits.js';
 import { recordReliability } from '../helpers/reliability.js';
 import { startStack } from '../helpers/stack.js';
@@ -123,30 +123,22 @@ function slowSseReader(prompt: string): { resume: () => Promise<string> } {
 t.test('slow SSE readers: long answers to readers that read nothing for a while; memory stays bounded, every answer arrives whole', async (t) => {
   const readers = 8;
   const tokens = 40_000;
-  const before = { gateway: await rssBytes(serviceUrl('gateway')), llmText: await rssBytes(serviceUrl('llm-text')) };
-  const slow = Array.from({ length: readers }, (_, i) => slowSseReader(`[sim:tokens=${tokens}] reader ${i}`));
   // The answers are produced meanwhile: llm-text streams into JetStream whatever the readers do.
-  let peakGateway = before.gateway;
-  let peakLlmText = before.llmText;
-  for (let i = 0; i < 20; i++) {
-    await new Promise((r) => setTimeout(r, 250));
-    peakGateway = Math.max(peakGateway, await rssBytes(serviceUrl('gateway')));
-    peakLlmText = Math.max(peakLlmText, await rssBytes(serviceUrl('llm-text')));
-  }
+  const slow = Array.from({ length: readers }, (_, i) => slowSseReader(`[sim:tokens=${tokens}] reader ${i}`));
+  const growth = await rssGrowthBytes({ gateway: serviceUrl('gateway'), llmText: serviceUrl('llm-text') }, 5_000);
   const bodies = await Promise.all(slow.map((s) => s.resume()));
   const complete = bodies.filter((b) => b.includes('"type":"done"')).length;
   t.equal(complete, readers, 'every slow reader got its whole answer, ending with done');
   figures.slowSseReaders = readers;
   figures.slowSseAnswerTokens = tokens;
-  figures.slowSseGatewayRssGrowthMb = Math.round((peakGateway - before.gateway) / MB);
-  figures.slowSseLlmTextRssGrowthMb = Math.round((peakLlmText - before.llmText) / MB);
-  t.ok(peakGateway - before.gateway < 96 * MB, `gateway RSS grew ${figures.slowSseGatewayRssGrowthMb} MB`);
-  t.ok(peakLlmText - before.llmText < 96 * MB, `llm-text RSS grew ${figures.slowSseLlmTextRssGrowthMb} MB`);
+  figures.slowSseGatewayRssGrowthMb = Math.round((growth.gateway ?? 0) / MB);
+  figures.slowSseLlmTextRssGrowthMb = Math.round((growth.llmText ?? 0) / MB);
+  t.ok((growth.gateway ?? 0) < 96 * MB, `gateway RSS grew ${figures.slowSseGatewayRssGrowthMb} MB`);
+  t.ok((growth.llmText ?? 0) < 96 * MB, `llm-text RSS grew ${figures.slowSseLlmTextRssGrowthMb} MB`);
 });
 
 t.test('a slow realtime reader: what is queued for it stays bounded (newest audio dropped, or the session ended with client_too_slow), memory too', async (t) => {
   const url = `${base.replace(/^http/, 'ws')}/v1/realtime?model=gpt-realtime`;
-  const before = { gateway: await rssBytes(serviceUrl('gateway')), relay: await rssBytes(serviceUrl('realtime-relay')) };
   const client = await RealtimeClient.open(url);
   t.teardown(() => client.ws.terminate());
   const ws: WebSocket = client.ws;
@@ -157,13 +149,7 @@ t.test('a slow realtime reader: what is queued for it stays bounded (newest audi
   // (sending does not need reading): the model goes on talking into the stalled connection.
   ws.pause();
   const asking = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify({ type: 'response.create' })), 200);
-  let peakGateway = before.gateway;
-  let peakRelay = before.relay;
-  for (let i = 0; i < 32; i++) {
-    await new Promise((r) => setTimeout(r, 250));
-    peakGateway = Math.max(peakGateway, await rssBytes(serviceUrl('gateway')));
-    peakRelay = Math.max(peakRelay, await rssBytes(serviceUrl('realtime-relay')));
-  }
+  const growth = await rssGrowthBytes({ gateway: serviceUrl('gateway'), relay: serviceUrl('realtime-relay') }, 8_000);
   clearInterval(asking);
   ws.resume();
   // Either the relay gave up on the reader (its queue stayed over RELAY_CLIENT_BUFFER_MAX_BYTES for
@@ -183,10 +169,10 @@ t.test('a slow realtime reader: what is queued for it stays bounded (newest audi
     t.pass(`the session caught up once read again (${outcome}) and still takes events`);
   }
   figures.slowRealtimeOutcome = client.closeCode === undefined ? 'caught up' : `closed ${client.closeCode}${tooSlow ? ' client_too_slow' : ''}`;
-  figures.slowRealtimeGatewayRssGrowthMb = Math.round((peakGateway - before.gateway) / MB);
-  figures.slowRealtimeRelayRssGrowthMb = Math.round((peakRelay - before.relay) / MB);
-  t.ok(peakGateway - before.gateway < 64 * MB, `gateway RSS grew ${figures.slowRealtimeGatewayRssGrowthMb} MB`);
-  t.ok(peakRelay - before.relay < 64 * MB, `relay RSS grew ${figures.slowRealtimeRelayRssGrowthMb} MB`);
+  figures.slowRealtimeGatewayRssGrowthMb = Math.round((growth.gateway ?? 0) / MB);
+  figures.slowRealtimeRelayRssGrowthMb = Math.round((growth.relay ?? 0) / MB);
+  t.ok((growth.gateway ?? 0) < 64 * MB, `gateway RSS grew ${figures.slowRealtimeGatewayRssGrowthMb} MB`);
+  t.ok((growth.relay ?? 0) < 64 * MB, `relay RSS grew ${figures.slowRealtimeRelayRssGrowthMb} MB`);
   // Others are unaffected: a fresh session talks.
   const fresh = await RealtimeClient.open(url);
   await fresh.askForAudio('anyone there?');
