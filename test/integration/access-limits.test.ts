@@ -27,6 +27,7 @@ t.teardown(() => stack.stop());
 const base = stack.gatewayUrl;
 const wsBase = base.replace(/^http/, 'ws');
 const seen: Record<string, number> = {};
+const survived = { gatewayRestart: false, natsRestart: false };
 const count = (code: string | undefined) => {
   if (code !== undefined) seen[code] = (seen[code] ?? 0) + 1;
 };
@@ -158,6 +159,7 @@ t.test('daily budgets: shared through NATS and kept across a gateway restart; a 
     body: JSON.stringify({ model: textModel, message: { role: 'user', content: [{ type: 'text', text: 'hi' }] } }),
   });
   t.equal(chat.status, 429, 'a client never seen before');
+  survived.gatewayRestart = chat.status === 429;
   t.equal(await errorOf(chat), 'daily_token_budget_spent');
   t.ok(Number(chat.headers.get('retry-after')) > 0);
   const local = await fetch(`${base}/api/chat`, {
@@ -216,18 +218,20 @@ t.test('after a NATS restart the gateway still follows the shared counters', asy
     return attempt.status === 429 || attempt.status === 503 ? undefined : attempt;
   }, { timeoutMs: 30_000, intervalMs: 500 });
   t.equal(outcome.status, 101, 'a session opens again once the counter is lowered');
+  survived.natsRestart = outcome.status === 101;
 });
 
 t.teardown(() =>
   recordReliability({
     id: 'access/limits',
     section: 'access',
-    title: 'Per-client limits (requests per minute, realtime sessions, daily tokens) and deployment budgets (tokens, realtime minutes) against the real stack',
+    title: 'Per-client limits (requests per minute, realtime sessions, daily tokens and realtime minutes) and deployment budgets (tokens, realtime minutes) against the real stack, across gateway and NATS restarts',
     figures: {
       limitsEnforced: Object.keys(seen).length,
       refusals429: Object.values(seen).reduce((a, b) => a + b, 0),
       ...Object.fromEntries(Object.entries(seen).map(([code, n]) => [`${code}Seen`, n])),
-      budgetsSurvivedGatewayRestart: true,
+      budgetsKeptAcrossGatewayRestart: survived.gatewayRestart,
+      countersFollowedAcrossNatsRestart: survived.natsRestart,
     },
     passed: t.passing(),
   }),
