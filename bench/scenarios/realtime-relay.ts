@@ -69,9 +69,9 @@ interface Measurement {
   readonly machineBusy: number;
   /** Cores busy with processes that are not this measurement's (other people's work on a shared machine). */
   readonly othersCores: number;
-  /** Relay RSS with the sessions open, above its idle RSS, per session (garbage not collected). */
+  /** Relay RSS with the sessions open, above its settled RSS once they closed, per session (garbage not collected). */
   readonly relayBytesPerSession: number;
-  /** Per session, after a full garbage collection, above the idle relay's figures after one. */
+  /** Per session, after a full garbage collection, above the same relay's figures after one once the sessions closed. */
   readonly relayHeldBytesPerSession: number;
   readonly relaySettledRssPerSession: number;
   /** Audio deltas received per session-second (25 when the provider talks all the time in 40 ms deltas). */
@@ -113,7 +113,6 @@ async function measureOnce(
   round: number,
   settings: Settings,
   watched: Watched,
-  idle: ReadonlyMap<number, { rss: number; settled: SettledMemory | undefined }>,
 ): Promise<Measurement> {
   const recorder = new Recorder();
   let open: LoadSession[];
@@ -123,6 +122,14 @@ async function measureOnce(
     // On a saturated shared machine a path can refuse sessions for a while; the round is lost, not the run.
     return unmeasured(variant, sessions, round, recorder, error);
   }
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await closeSessions(open);
+    // The relays close their provider sockets after the client's; the next measurement starts clean.
+    await sleep(300);
+  };
   try {
     await sleep(settings.warmMs);
     const relayBefore = cpuMs(watched.relay);
@@ -148,12 +155,19 @@ async function measureOnce(
     const oursMs = [relayCpu, gatewayCpu, providerCpu, clientCpu].filter(Number.isFinite).reduce((sum, ms) => sum + ms, 0);
     const othersCores = Math.max(0, busyMs - oursMs) / (seconds * 1000);
     const rss = watched.relay === undefined ? undefined : rssBytes(watched.relay);
-    const idleOf = watched.relay === undefined ? undefined : idle.get(watched.relay);
     // Answers to probes sent at the end of the window still count; later than this they are unanswered.
     await sleep(300);
     // After the window: a full collection pauses the relay, which must not land in the latencies.
     const settled = await watched.inspector?.settledMemory();
     const held = (memory: SettledMemory | undefined) => (memory ? memory.heapUsedBytes + memory.externalBytes : Number.NaN);
+    await close();
+    // The baseline is the same relay right after these sessions ended (their sockets are destroyed
+    // within a second), collected the same way: what a long run grew meanwhile (heap pages V8
+    // keeps, allocator fragmentation) is then not charged to the sessions open now.
+    if (settled) await sleep(1_000);
+    const after = await watched.inspector?.settledMemory();
+    const perSession = (withSessions: number | undefined, base: number | undefined) =>
+      withSessions === undefined || base === undefined ? Number.NaN : (withSessions - base) / sessions;
     return {
       variant,
       sessions,
@@ -168,9 +182,9 @@ async function measureOnce(
       clientCpuMsPerSessionSec: perSessionSec(clientCpu, sessions, seconds),
       machineBusy,
       othersCores,
-      relayBytesPerSession: rss === undefined || idleOf === undefined ? Number.NaN : (rss - idleOf.rss) / sessions,
-      relayHeldBytesPerSession: (held(settled) - held(idleOf?.settled)) / sessions,
-      relaySettledRssPerSession: ((settled?.rssBytes ?? Number.NaN) - (idleOf?.settled?.rssBytes ?? Number.NaN)) / sessions,
+      relayBytesPerSession: perSession(rss, after?.rssBytes),
+      relayHeldBytesPerSession: perSession(held(settled), held(after)),
+      relaySettledRssPerSession: perSession(settled?.rssBytes, after?.rssBytes),
       audioDeltasPerSessionSec: perSessionSec(recorder.audioDeltas, sessions, seconds),
       appendsPerSessionSec: perSessionSec(recorder.appendsSent, sessions, seconds),
       errors: recorder.errors,
@@ -178,9 +192,7 @@ async function measureOnce(
       openRetries: recorder.retries,
     };
   } finally {
-    await closeSessions(open);
-    // The relays close their provider sockets after the client's; the next measurement starts clean.
-    await sleep(300);
+    await close();
   }
 }
 
@@ -279,7 +291,7 @@ async function measure(context: RunContext, stack: Stack, reference: ChildServer
   const settings = settingsFor(context.quick);
   const { endpoints, watched, inspectors, oursPath } = await paths(stack, reference, context.progress);
   try {
-    return await measureAll(context, settings, endpoints, watched, oursPath);
+    return await measureAll(context, settings, endpoints, watched, oursPath, (name) => stack.logs(name));
   } finally {
     for (const inspector of inspectors) inspector.close();
   }
@@ -291,6 +303,7 @@ async function measureAll(
   endpoints: Record<Variant, Endpoint>,
   watched: Record<Variant, Watched>,
   oursPath: string,
+  logs: (service: 'gateway' | 'realtime-relay') => string[],
 ): Promise<Measured> {
   currentOursPath = oursPath;
   const top = settings.levels[settings.levels.length - 1] ?? 1;
@@ -304,21 +317,20 @@ async function measureAll(
     if (recorder.errors > 0) context.progress(`warm-up ${variant}: ${recorder.errors} error events, first: ${recorder.firstError}`);
   }
   await sleep(500);
-  // The idle baseline of each relay's memory, after the warm-up grew its heap to working size.
-  const idle = new Map<number, { rss: number; settled: SettledMemory | undefined }>();
-  for (const { relay: pid, inspector } of [watched.reference, watched.ours]) {
-    const settled = await inspector?.settledMemory();
-    const rss = settled?.rssBytes ?? (pid === undefined ? undefined : rssBytes(pid));
-    if (pid !== undefined && rss !== undefined) idle.set(pid, { rss, settled });
-  }
 
   const all: Measurement[] = [];
   for (const sessions of settings.levels) {
     const variants: Variant[] = sessions === top ? ['direct', 'reference', 'relay', 'ours', 'glm'] : ['direct', 'reference', 'relay', 'ours'];
     for (let round = 0; round < settings.rounds; round++) {
       for (const variant of orderOf(variants, round)) {
-        const m = await measureOnce(endpoints[variant], variant, sessions, round, settings, watched[variant], idle);
+        const m = await measureOnce(endpoints[variant], variant, sessions, round, settings, watched[variant]);
         all.push(m);
+        if (m.firstError?.startsWith('sessions not opened')) {
+          // Why the path refused: the services' last warnings (the stack logs at `warn`).
+          for (const service of ['gateway', 'realtime-relay'] as const) {
+            for (const line of logs(service).filter((l) => l.startsWith('{')).slice(-3)) context.progress(`  ${service}: ${line.slice(0, 300)}`);
+          }
+        }
         const cpu = Number.isFinite(m.relayCpuMsPerSessionSec) ? `, relay CPU ${m.relayCpuMsPerSessionSec.toFixed(2)} ms/session-s` : '';
         const load =
           `, CPU ms/session-s: provider ${m.providerCpuMsPerSessionSec.toFixed(1)}, client ${m.clientCpuMsPerSessionSec.toFixed(1)}` +
@@ -403,7 +415,7 @@ function figures(all: readonly Measurement[], settings: Settings, top: number): 
       goal: { of: 'ours', atLeast: 300, source },
     },
     { metric: 'sessions per core, GLM', unit: 'sessions', better: 'higher', baseline: 1000 / cpu('reference'), ours: 1000 / cpu('glm') },
-    // What a session holds: JS heap + external memory after a full collection, above the idle relay's.
+    // What a session holds: JS heap + external memory after a full collection, above the relay's once they closed.
     {
       metric: `relay memory per session ×${top} (held after GC)`,
       unit: 'KB',
