@@ -77,6 +77,8 @@ function run(service: ServiceKey, env: Record<string, string>): Promise<Run> {
 }
 
 const cases = CASES;
+// 24 whole process starts: about a minute here, and more when the machine is busy with other tests.
+t.setTimeout(240_000);
 
 t.test(`${cases.length} malformed config values: each stops its service with one line naming the variable`, async (t) => {
   const problems: string[] = [];

@@ -12,7 +12,11 @@ export interface SlowResult {
  * nothing at all after connecting (the other half), never finishing. A server that waited for them
  * forever would run out of sockets; it must cut each once its header timeout has passed.
  */
-export function startSlowClients(port: number, count: number, byteEveryMs = 500): { finish(maxWaitMs?: number): Promise<SlowResult> } {
+export function startSlowClients(
+  port: number,
+  count: number,
+  byteEveryMs = 500,
+): { openNow(): Promise<number>; finish(maxWaitMs?: number): Promise<SlowResult> } {
   const startedAt = Date.now();
   const request = Buffer.from(`GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n${'X-Slow: a\r\n'.repeat(500)}`);
   const cutAt: (number | undefined)[] = [];
@@ -30,6 +34,10 @@ export function startSlowClients(port: number, count: number, byteEveryMs = 500)
     });
   }
   return {
+    /** How many are still held open by the server right now. */
+    async openNow() {
+      return cutAt.filter((c) => c === undefined).length;
+    },
     async finish(maxWaitMs = 30_000) {
       while (cutAt.some((c) => c === undefined) && Date.now() - startedAt < maxWaitMs) await new Promise((r) => setTimeout(r, 250));
       const stillOpen = cutAt.filter((c) => c === undefined).length;
