@@ -7,6 +7,8 @@ import { readMetrics } from '../../test/helpers/metrics.js';
  */
 export interface ServiceSample {
   readonly rssMb: number;
+  /** V8's heap in use: when RSS grows and this does not, the growth is not live JavaScript objects. */
+  readonly heapUsedMb: number;
   readonly loopDelayP99Ms: number;
   readonly loopDelayMaxMs: number;
 }
@@ -17,6 +19,7 @@ export async function sampleService(baseUrl: string): Promise<ServiceSample | un
     const get = (name: string) => metrics.get(name) ?? Number.NaN;
     return {
       rssMb: get('process_resident_memory_bytes') / (1024 * 1024),
+      heapUsedMb: get('nodejs_heap_size_used_bytes') / (1024 * 1024),
       loopDelayP99Ms: get('nodejs_eventloop_lag_p99_seconds') * 1000,
       loopDelayMaxMs: get('nodejs_eventloop_lag_max_seconds') * 1000,
     };

@@ -132,6 +132,13 @@ function report(perMinute: readonly Minute[], minutes: number, windowMs: number,
       goal: { of: 'ratio', atMost: RSS_GROWTH_LIMIT, source: 'issue 5: RSS growth under 10 %' },
     });
     figures.push({
+      metric: `${name} V8 heap used, end vs after minute 1`,
+      unit: 'MB',
+      better: 'lower',
+      baseline: round1(first.services[name]?.heapUsedMb ?? Number.NaN),
+      ours: round1(last.services[name]?.heapUsedMb ?? Number.NaN),
+    });
+    figures.push({
       metric: `${name} event-loop delay p99, last minute vs first`,
       unit: 'ms',
       better: 'lower',
