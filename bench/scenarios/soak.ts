@@ -41,7 +41,8 @@ interface Minute {
   readonly chatTotalP99Ms: number;
   readonly realtimeRttP50Ms: number;
   readonly realtimeRttP99Ms: number;
-  readonly realtimeProbesLost: number;
+  /** Probes sent since the start and not answered by the end of this minute: in flight or lost. */
+  readonly realtimeProbesUnanswered: number;
   readonly realtimeErrors: number;
   readonly realtimeSessionsOpen: number;
   readonly services: Record<string, ServiceSample | undefined>;
@@ -65,7 +66,7 @@ async function soak(context: RunContext, stack: Stack, minutes: number, windowMs
     chat.start();
     for (let minute = 1; minute <= minutes; minute++) {
       const rttFrom = recorder.rttMs.length;
-      const probes = { sent: recorder.probesSent, answered: recorder.probesAnswered, errors: recorder.errors };
+      const errorsBefore = recorder.errors;
       await sleep(windowMs);
       const bucket = chat.take();
       const rtt = recorder.rttMs.slice(rttFrom);
@@ -79,8 +80,8 @@ async function soak(context: RunContext, stack: Stack, minutes: number, windowMs
         chatTotalP99Ms: round1(percentile(bucket.totalMs, 99)),
         realtimeRttP50Ms: round1(percentile(rtt, 50)),
         realtimeRttP99Ms: round1(percentile(rtt, 99)),
-        realtimeProbesLost: recorder.probesSent - probes.sent - (recorder.probesAnswered - probes.answered),
-        realtimeErrors: recorder.errors - probes.errors,
+        realtimeProbesUnanswered: recorder.probesSent - recorder.probesAnswered,
+        realtimeErrors: recorder.errors - errorsBefore,
         realtimeSessionsOpen: open,
         services: await sampleServices(urls),
       };
