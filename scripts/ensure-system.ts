@@ -2,7 +2,7 @@
  * Before `npm test`: the system programs the tests run for real. Installs what is missing with
  * apt when run as root on Debian/Ubuntu; otherwise names each missing one in a single line.
  */
-import { ensureCommand, installHint } from './lib/system.js';
+import { aptInstall, ensureCommand, hasChineseFont, installHint } from './lib/system.js';
 
 const NEEDED = [
   { command: 'nats-server', debPackage: 'nats-server', why: 'the integration tests run a real NATS', required: true },
@@ -16,4 +16,7 @@ const NEEDED = [
 
 const missing = NEEDED.filter((n) => !ensureCommand(n.command, n.debPackage));
 for (const n of missing) process.stderr.write(`${installHint(n.command, n.debPackage)} (${n.why})\n`);
+if (!hasChineseFont() && !(aptInstall('a Chinese font', 'fonts-noto-cjk') && hasChineseFont())) {
+  process.stderr.write('no Chinese font: install it with `sudo apt-get install fonts-noto-cjk` (the zh screenshots need it)\n');
+}
 process.exit(missing.some((n) => n.required) ? 1 : 0);

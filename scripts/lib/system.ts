@@ -30,17 +30,31 @@ let aptUpdated = false;
 export function ensureCommand(command: string, debPackage: string): string | undefined {
   const found = findCommand(command);
   if (found) return found;
+  return aptInstall(command, debPackage) ? findCommand(command) : undefined;
+}
+
+/**
+ * Whether a Chinese font is installed: without one, Chromium draws the page's Chinese UI as empty
+ * boxes in the screenshots the browser tests save (the tests themselves read text, not pixels).
+ */
+export function hasChineseFont(): boolean {
+  if (!findCommand('fc-list')) return false;
+  const probe = spawnSync('fc-list', [':lang=zh', 'family'], { encoding: 'utf8' });
+  return probe.status === 0 && probe.stdout.trim() !== '';
+}
+
+/** Installs Debian's `debPackage` with apt when we are root; false when we cannot or it failed. */
+export function aptInstall(what: string, debPackage: string): boolean {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!isRoot || !findCommand('apt-get')) return undefined;
-  process.stderr.write(`${command} is missing: installing Debian's ${debPackage} with apt-get\n`);
+  if (!isRoot || !findCommand('apt-get')) return false;
+  process.stderr.write(`${what} is missing: installing Debian's ${debPackage} with apt-get\n`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   if (!aptUpdated) {
     spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
     aptUpdated = true;
   }
   const result = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', debPackage], { stdio: 'inherit', env });
-  if (result.status !== 0) return undefined;
-  return findCommand(command);
+  return result.status === 0;
 }
 
 /** The one line a user reads when a system package is missing and we could not install it. */
