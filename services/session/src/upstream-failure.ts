@@ -1,4 +1,4 @@
-import type { ServiceError } from '@voxgate/service-kit';
+import { scrubKeys, type ServiceError } from '@voxgate/service-kit';
 import { errors, upstreamUnreachable } from './errors.js';
 
 /** Characters of OpenAI's error message passed on; its messages are a sentence or two. */
@@ -10,8 +10,7 @@ const MAX_MESSAGE_CHARS = 500;
  * configured key itself must never appear whatever the message says.
  */
 export function scrubSecrets(message: string, apiKey: string): string {
-  const withoutKey = apiKey === '' ? message : message.split(apiKey).join('[redacted]');
-  return withoutKey.replace(/\b(?:sk|ek|rk|sess)[-_][A-Za-z0-9_*.-]{3,}/g, '[redacted]');
+  return scrubKeys(message, [apiKey]);
 }
 
 /** OpenAI's `{ error: { message, code } }`, read without trusting its shape. */
