@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import type { ServiceKey } from '../../scripts/lib/stack.js';
-import { logRecords, RealtimeClient, tryUpgrade } from '../integration/realtime-gateway-helpers.js';
+import { logRecords, RealtimeClient, registryReader, tryUpgrade } from '../integration/realtime-gateway-helpers.js';
 import { waitFor } from '../helpers/ports.js';
 import { CLIENT_LIMITS_OFF } from '../helpers/limits.js';
 import { recordReliability } from '../helpers/reliability.js';
@@ -22,6 +22,8 @@ t.teardown(() => stack.stop());
 const gateway2 = await startReplica(stack, 'gateway', 'gateway-2');
 t.teardown(() => gateway2.proc.stop());
 await waitFor('second gateway ready', async () => ((await fetch(`${gateway2.url}/readyz`)).ok ? true : undefined), { timeoutMs: 20_000 });
+const registry = await registryReader(stack.nats.url);
+t.teardown(() => registry.nc.close());
 const figures: Record<string, number | string | boolean> = { graceMs: GRACE_MS };
 const wsUrl = (base: string) => `${base.replace(/^http/, 'ws')}/v1/realtime?model=gpt-realtime`;
 const serviceUrl = (name: ServiceKey) => `http://127.0.0.1:${stack.ports[name]}`;
@@ -61,6 +63,8 @@ t.test('gateway: 503 to new requests, SSE told shutting_down, WebSockets 1001 af
   const sockets = await Promise.all(Array.from({ length: 5 }, () => RealtimeClient.open(wsUrl(base))));
   const turns = await streamingTurns(base, 4, '[sim:tokens=150] a long answer');
   const stopped = stack.stopService('gateway');
+  // Back for the next case even when an assertion of this one throws.
+  t.teardown(() => restart('gateway'));
   await sleep(300);
   const during = await fetch(`${base}/api/models`).then(
     (r) => r.status,
@@ -109,13 +113,12 @@ t.test('gateway: 503 to new requests, SSE told shutting_down, WebSockets 1001 af
   figures.gatewayStreamsToldShuttingDown = streamed.filter((s) => s.code === 'shutting_down').length;
   figures.gatewayAnswersFinishedAfter = ended.filter((e) => e.last?.type === 'done').length;
   figures.gatewayNewRequestStatus = during;
-  await restart('gateway');
 });
 
 t.test('realtime-relay: no new session, open ones closed 1001 with relay_shutting_down after the grace, new ones on the other relay', async (t) => {
   const replica = await startReplica(stack, 'realtime-relay', 'relay-2');
   t.teardown(() => replica.proc.stop());
-  await sleep(1_000);
+  await waitFor('both relays registered', async () => ((await registry.live()).length === 2 ? true : undefined), { timeoutMs: 20_000 });
   const sessions = await Promise.all(Array.from({ length: 8 }, () => RealtimeClient.open(wsUrl(gateway2.url))));
   t.teardown(() => {
     for (const s of sessions) s.ws.terminate();
@@ -123,6 +126,8 @@ t.test('realtime-relay: no new session, open ones closed 1001 with relay_shuttin
   await Promise.all(sessions.map((s) => s.askForAudio('talk to me')));
   const onRelay = logRecords(gateway2.logs, 'realtime connection piped to relay').length;
   const stopped = stack.stopService('realtime-relay');
+  // Back for the next case even when an assertion of this one throws.
+  t.teardown(() => restart('realtime-relay'));
   await sleep(300);
   const direct = await tryUpgrade(`ws://127.0.0.1:${stack.ports['realtime-relay']}/v1/realtime?model=gpt-realtime`).then(
     (o) => o.status,
@@ -145,7 +150,6 @@ t.test('realtime-relay: no new session, open ones closed 1001 with relay_shuttin
   t.same(shutdownSteps(stack.logs('realtime-relay')), ORDER, 'HTTP closed, then NATS drained');
   figures.relaySessionsClosed1001 = closed.filter((s) => s.closeCode === 1001).length;
   fresh.close();
-  await restart('realtime-relay');
 });
 
 t.test('llm-text: turns that started finish within the grace, turns asked meanwhile are answered', async (t) => {
@@ -158,6 +162,8 @@ t.test('llm-text: turns that started finish within the grace, turns asked meanwh
   // 20 tokens at 40 ms: well inside the 2 s grace.
   const turns = await streamingTurns(gateway2.url, 6, '[sim:tokens=20] a short answer');
   const stopped = stack.stopService('llm-text');
+  // Back for the next case even when an assertion of this one throws.
+  t.teardown(() => restart('llm-text'));
   await sleep(200);
   const during = await Promise.all(Array.from({ length: 4 }, (_, i) => streamChat(gateway2.url, MODEL, `asked during the shutdown ${i}`)));
   t.equal(await stopped, 0, 'exits 0');
@@ -176,11 +182,12 @@ t.test('llm-text: turns that started finish within the grace, turns asked meanwh
   figures.llmTextTurnsInFlight = streamed.length;
   figures.llmTextTurnsFinished = streamed.filter((s) => s.end === 'done' && s.chunks.at(-1)?.type === 'done' && (s.chunks.at(-1) as { finishReason?: string }).finishReason === 'stop').length;
   figures.llmTextTurnsAskedDuringShutdownAnswered = during.filter((d) => d.end === 'done').length;
-  await restart('llm-text');
 });
 
 t.test('session: exits 0 after draining; the gateway then answers its routes 503', async (t) => {
   const stopped = stack.stopService('session');
+  // Back for the next case even when an assertion of this one throws.
+  t.teardown(() => restart('session'));
   t.equal(await stopped, 0, 'exits 0');
   t.same(shutdownSteps(stack.logs('session')), ORDER, 'HTTP closed, then NATS drained');
   const secret = await waitFor('the gateway to notice', async () => {
@@ -192,7 +199,6 @@ t.test('session: exits 0 after draining; the gateway then answers its routes 503
     return r.status === 503 ? r : undefined;
   });
   t.match(await secret.json(), { error: { code: /^service_/ } }, 'with a clear code');
-  await restart('session');
 });
 
 t.test('record', async () => {
