@@ -56,6 +56,8 @@ t.test('NATS down for 5 s mid-traffic: services recover by themselves, nothing h
     for (const s of sessions) s.ws.terminate();
   });
   await Promise.all(sessions.map((s) => s.askForAudio('hello before the outage')));
+  // Their first answers end before the outage, so each is idle and ready to answer at once.
+  await Promise.all(sessions.map((s) => eventAfter(s, 'response.done', 0, 20_000)));
 
   const firstDeltas: Promise<void>[] = [];
   const turns: Promise<StreamedTurn>[] = [];
@@ -72,7 +74,6 @@ t.test('NATS down for 5 s mid-traffic: services recover by themselves, nothing h
   let spokenDuringOutage = 0;
   await Promise.all(
     sessions.map(async (s, i) => {
-      await eventAfter(s, 'response.done', 0, 15_000);
       const from = s.events.length;
       s.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: `during the outage ${i}` }] } });
       s.send({ type: 'response.create' });
