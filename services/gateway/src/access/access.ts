@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
-import type { NatsConnection } from 'nats';
 import { createParser, RealtimeHangupAnswer, WebrtcSubjects } from '@voxgate/protocol';
 import { requestJson, type ServiceError } from '@voxgate/service-kit';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
+import type { NatsConnection } from 'nats';
 import type { GatewayConfig } from '../config.js';
 import { errors } from '../errors.js';
 import { apiKeyMatcher, isLoopback } from '../routes/v1/auth.js';
@@ -58,7 +58,7 @@ export class Access {
     const { nc, config, log } = options;
     const counters = await SharedCounters.open(nc, { bucket: USAGE_BUCKET, maxAgeMs: COUNTERS_MAX_AGE_MS, log });
     const quotas = new Quotas(config, counters);
-    const usage = new UsageFeed(nc, quotas, log);
+    const usage = new UsageFeed(nc, quotas);
     await usage.start();
     const live = new LiveRealtime(
       (client, liveMs) => quotas.realtimeLeftMs(client, liveMs),
@@ -196,12 +196,13 @@ export class Access {
     if (callId !== undefined) this.#calls.get(callId)?.release();
   }
 
-  close(): void {
+  /** Stops following usage and writes what this replica counted but has not yet put in the bucket. */
+  async close(): Promise<void> {
     this.live.close();
     this.usage.close();
-    this.counters.close();
     this.logins?.close();
     for (const call of this.#calls.values()) clearTimeout(call.timer);
+    await this.counters.close();
   }
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { StorageType, type KV, type NatsConnection } from 'nats';
+import { type KV, type NatsConnection, StorageType } from 'nats';
 
 const WATCH_RETRY_MS = 1_000;
 
@@ -9,7 +9,7 @@ const WATCH_RETRY_MS = 1_000;
  * NATS round trip on the request path, and sees another replica's writes a moment later.
  */
 export class KvMirror {
-  readonly #values = new Map<string, string>();
+  readonly #values = new Map<string, { value: string; revision: number }>();
   #stopWatch: (() => void) | undefined;
   #closed = false;
 
@@ -33,7 +33,7 @@ export class KvMirror {
     this.#stopWatch = () => watch.stop();
     void (async () => {
       for await (const entry of watch) {
-        if (entry.operation === 'PUT') this.#values.set(entry.key, entry.string());
+        if (entry.operation === 'PUT') this.#values.set(entry.key, { value: entry.string(), revision: entry.revision });
         else this.#values.delete(entry.key);
       }
     })()
@@ -53,12 +53,21 @@ export class KvMirror {
   }
 
   get(key: string): string | undefined {
-    return this.#values.get(key);
+    return this.#values.get(key)?.value;
   }
 
-  /** Records a value this replica has just written, before the watch brings it back. */
-  remember(key: string, value: string): void {
-    this.#values.set(key, value);
+  /** The revision of the value last seen for `key` (0 when none), for a compare-and-set without a read first. */
+  revision(key: string): number {
+    return this.#values.get(key)?.revision ?? 0;
+  }
+
+  /**
+   * Records a value this replica has just written, before the watch brings it back; `revision`
+   * (when known) lets a later compare-and-set skip reading the key first.
+   */
+  remember(key: string, value: string, revision = 0): void {
+    const known = this.#values.get(key);
+    if (revision === 0 || !known || revision > known.revision) this.#values.set(key, { value, revision });
   }
 
   forget(key: string): void {

@@ -35,7 +35,9 @@ export const clientKey = (day: string, client: string, measure: Measure) => `${d
 /**
  * Who may start what, now. Requests per minute and open realtime sessions are counted in this
  * replica's memory (they are about load on it); daily tokens and realtime minutes, per client and
- * for the deployment, come from the shared counters, which the usage events feed.
+ * for the deployment, come from the shared counters, which the usage events feed. This replica's
+ * own usage counts at once; another replica's shows up within about `FLUSH_INTERVAL_MS` (see
+ * shared-counters.ts), a lag the daily budgets accept.
  */
 export class Quotas {
   readonly #windows = new Map<string, { startMs: number; count: number }>();
@@ -101,10 +103,11 @@ export class Quotas {
     return Math.min(forClient, forAll);
   }
 
-  /** Records usage for today, for the client and the deployment. */
-  async use(client: string, measure: Measure, amount: number): Promise<void> {
+  /** Records usage for today, for the client and the deployment (in the shared bucket at the counters' next flush). */
+  use(client: string, measure: Measure, amount: number): void {
     const day = utcDay(this.now());
-    await Promise.all([this.counters.add(clientKey(day, client, measure), amount), this.counters.add(totalKey(day, measure), amount)]);
+    this.counters.add(clientKey(day, client, measure), amount);
+    this.counters.add(totalKey(day, measure), amount);
   }
 
   #daily(client: string, measure: Measure): LimitError | undefined {

@@ -1,5 +1,3 @@
-import type { FastifyBaseLogger } from 'fastify';
-import type { JetStreamManager, NatsConnection, Subscription } from 'nats';
 import {
   createParser,
   JetStreamNames,
@@ -10,6 +8,7 @@ import {
   Subjects,
   TurnChunk,
 } from '@voxgate/protocol';
+import type { JetStreamManager, NatsConnection, Subscription } from 'nats';
 import type { Quotas } from './quotas.js';
 
 const chunkParser = createParser(TurnChunk);
@@ -18,10 +17,19 @@ const closedParser = createParser(RealtimeSessionClosed);
 
 /** A turn is followed for its usage at most this long (llm-text's whole-turn deadline is 5 min by default). */
 const TURN_FOLLOW_MAX_MS = 15 * 60_000;
+/** How often turns followed for longer than that are forgotten. */
+const TURN_SWEEP_MS = 60_000;
+/**
+ * Ends of turns not (yet) known as this replica's, kept in case the turn's start is registered
+ * just after its end arrived (the start's reply and the end can come in the same read).
+ */
+const RECENT_ENDS_MAX = 1_000;
 /** After a relay session's socket closed, how long the relay's `session.closed` (with its duration) is awaited. */
 const CLOSED_EVENT_WAIT_MS = 5_000;
 /** A `response.done` can trail the close; usage events are still credited to the client this long. */
 const LATE_USAGE_MS = 60_000;
+
+const TURN_PREFIX = Subjects.turn('');
 
 interface SessionOwner {
   client: string;
@@ -37,13 +45,15 @@ interface SessionOwner {
 export class UsageFeed {
   readonly #sessions = new Map<string, SessionOwner>();
   readonly #subscriptions: Subscription[] = [];
-  readonly #turns = new Map<string, Subscription>();
+  readonly #turns = new Map<string, { client: string; sinceMs: number }>();
+  readonly #recentEnds = new Map<string, Uint8Array>();
+  #sweep: NodeJS.Timeout | undefined;
   #jsm: JetStreamManager | undefined;
+  #closed = false;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly quotas: Quotas,
-    private readonly log: FastifyBaseLogger,
   ) {}
 
   async start(): Promise<void> {
@@ -65,7 +75,20 @@ export class UsageFeed {
           this.#use(owner.client, 'realtime-ms', event.value.durationMs);
         },
       }),
+      // One subscription to every turn's chunks instead of one per turn (a SUB, an UNSUB and a
+      // stream lookup each): a delta costs a map lookup and a byte search, only an end is parsed.
+      this.nc.subscribe(Subjects.turn('*'), { callback: (_error, msg) => this.#chunk(msg.subject.slice(TURN_PREFIX.length), msg.data) }),
     );
+    this.#sweep = setInterval(() => {
+      const oldestMs = Date.now() - TURN_FOLLOW_MAX_MS;
+      for (const [turnId, turn] of this.#turns) if (turn.sinceMs < oldestMs) this.#turns.delete(turnId);
+    }, TURN_SWEEP_MS);
+    this.#sweep.unref();
+    // Chunks published while NATS was away never reach the subscription: look up how the turns
+    // still open here ended.
+    void (async () => {
+      for await (const status of this.nc.status()) if (status.type === 'reconnect' && !this.#closed) for (const turnId of this.#turns.keys()) this.#lookUp(turnId);
+    })();
   }
 
   /**
@@ -95,47 +118,49 @@ export class UsageFeed {
   /** A text turn this replica started: its `done` chunk's usage counts for `client`. */
   turn(turnId: string, client: string): void {
     if (this.#turns.has(turnId)) return;
-    const subject = Subjects.turn(turnId);
-    let finished = false;
-    const finish = (chunk: TurnChunk) => {
-      if (finished || (chunk.type !== 'done' && chunk.type !== 'error')) return;
-      finished = true;
-      this.#turns.get(turnId)?.unsubscribe();
-      this.#turns.delete(turnId);
-      if (chunk.type === 'done' && chunk.usage) this.#use(client, 'tokens', chunk.usage.inputTokens + chunk.usage.outputTokens);
-    };
-    const sub = this.nc.subscribe(subject, {
-      timeout: TURN_FOLLOW_MAX_MS,
-      callback: (error, msg) => {
-        if (error) {
-          this.#turns.delete(turnId);
-          return;
-        }
-        // Most chunks are deltas; only the end of the turn is parsed (in a delta's text a quote is escaped).
-        const bytes = Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength);
-        if (!bytes.includes('"done"') && !bytes.includes('"error"')) return;
-        const chunk = parseJson(chunkParser, msg.string());
-        if (chunk.ok) finish(chunk.value);
-      },
-    });
-    this.#turns.set(turnId, sub);
-    // The turn may have ended before this subscription reached the server: read its last chunk.
+    this.#turns.set(turnId, { client, sinceMs: Date.now() });
+    const ended = this.#recentEnds.get(turnId);
+    if (ended) this.#end(turnId, ended);
+  }
+
+  #chunk(turnId: string, data: Uint8Array): void {
+    // Most chunks are deltas; only the end of a turn is parsed (in a delta's text a quote is escaped).
+    const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    if (!bytes.includes('"done"') && !bytes.includes('"error"')) return;
+    if (this.#turns.has(turnId)) {
+      this.#end(turnId, data);
+      return;
+    }
+    // A copy: the message's bytes share the buffer of a whole socket read.
+    this.#recentEnds.set(turnId, data.slice());
+    if (this.#recentEnds.size > RECENT_ENDS_MAX) this.#recentEnds.delete(this.#recentEnds.keys().next().value as string);
+  }
+
+  #end(turnId: string, data: Uint8Array): void {
+    const turn = this.#turns.get(turnId);
+    const chunk = parseJson(chunkParser, new TextDecoder().decode(data));
+    if (!turn || !chunk.ok || (chunk.value.type !== 'done' && chunk.value.type !== 'error')) return;
+    this.#turns.delete(turnId);
+    this.#recentEnds.delete(turnId);
+    if (chunk.value.type === 'done' && chunk.value.usage) this.#use(turn.client, 'tokens', chunk.value.usage.inputTokens + chunk.value.usage.outputTokens);
+  }
+
+  #lookUp(turnId: string): void {
     this.#jsm?.streams
-      .getMessage(JetStreamNames.turnsStream, { last_by_subj: subject })
-      .then((stored) => {
-        const chunk = parseJson(chunkParser, new TextDecoder().decode(stored.data));
-        if (chunk.ok) finish(chunk.value);
-      })
+      .getMessage(JetStreamNames.turnsStream, { last_by_subj: Subjects.turn(turnId) })
+      .then((stored) => this.#end(turnId, stored.data))
       .catch(() => undefined);
   }
 
   #use(client: string, measure: 'tokens' | 'realtime-ms', amount: number): void {
-    this.quotas.use(client, measure, amount).catch((error: unknown) => this.log.warn({ err: error, measure }, 'usage not counted'));
+    this.quotas.use(client, measure, amount);
   }
 
   close(): void {
+    this.#closed = true;
+    clearInterval(this.#sweep);
     for (const sub of this.#subscriptions) sub.unsubscribe();
-    for (const sub of this.#turns.values()) sub.unsubscribe();
     this.#turns.clear();
+    this.#recentEnds.clear();
   }
 }
