@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Browser } from 'playwright-core';
+import { connect } from 'nats';
+import type { Browser, Page } from 'playwright-core';
 import t from 'tap';
 import { launchChromium } from '../helpers/browser.js';
 import { recordReliability } from '../helpers/reliability.js';
@@ -8,7 +10,8 @@ import { startStack } from '../helpers/stack.js';
 
 // A person in Chromium meets the closed page: the login form, then the page working under the
 // gateway's Content-Security-Policy (its module scripts, AudioWorklets, blob: images, its own
-// WebSocket), while an injected inline script is refused.
+// WebSocket), while an injected inline script is refused; and a login that ends while the page is
+// open sends the page back to the form at its next action.
 
 const PASSWORD = 'a page password for tests';
 const stack = await startStack({ env: { ACCESS_PASSWORD: PASSWORD } });
@@ -18,6 +21,21 @@ t.teardown(() => browser.close());
 const base = stack.gatewayUrl;
 const assets = fileURLToPath(new URL('../../web/dist/assets/', import.meta.url));
 const worklets = readdirSync(assets).filter((name) => /worklet.*\.js$/.test(name));
+
+/** Logs in through the form and waits for the page. */
+async function logIn(page: Page): Promise<void> {
+  await page.goto(base);
+  await page.fill('input[name=password]', PASSWORD);
+  await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')]);
+  await page.locator('.composer-input').waitFor();
+}
+
+/** The page has gone to the login form by itself, with nothing in the URL but the path. */
+async function onLoginForm(page: Page): Promise<{ path: string; query: string; form: boolean }> {
+  await page.waitForURL(/\/login/, { timeout: 20_000 });
+  const url = new URL(page.url());
+  return { path: url.pathname, query: url.search + url.hash, form: await page.locator('input[name=password]').isVisible() };
+}
 
 t.test('log in through the form, then the page and its features run under the CSP', async (t) => {
   const context = await browser.newContext({ locale: 'zh-CN' });
@@ -112,3 +130,72 @@ t.test('log in through the form, then the page and its features run under the CS
     passed: t.passing(),
   });
 });
+
+t.test('a login ended elsewhere: the next action in the page lands on the login form', async (t) => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  t.teardown(() => context.close());
+  // The realtime socket, not WebRTC, for the second case.
+  await context.addInitScript(() => localStorage.setItem('voxgate.transport', 'websocket'));
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await logIn(page);
+
+  // Logged out in another tab; then the user sends a message in the first one.
+  const other = await context.newPage();
+  await other.goto(base);
+  await Promise.all([other.waitForURL(/\/login$/), other.evaluate(() => fetch('/logout', { method: 'POST' }).then(() => location.assign('/login')))]);
+  await page.locator('.composer-input').fill('hello after logout');
+  await page.keyboard.press('Enter');
+  const afterLogout = await onLoginForm(page);
+  t.same(afterLogout, { path: '/login', query: '', form: true }, 'sending a message after a logout elsewhere lands on the login form');
+
+  // Logged in again, in a voice session this time. The login is deleted in NATS (as when it
+  // expires, or ends on another replica) and then the session drops: the page reconnects, and the
+  // gateway refuses its socket.
+  await logIn(page);
+  const realtime = await page.evaluate(async () => {
+    const body = (await (await fetch('/api/models')).json()) as { models: { id: string; kind: string; provider: string; transports: string[] }[] };
+    return body.models.find((m) => m.kind === 'realtime' && m.provider === 'openai' && m.transports.includes('websocket'))?.id;
+  });
+  t.ok(realtime, `a realtime model to pick (${realtime})`);
+  const drop = await fetch(`${stack.simulatorUrl}/_sim/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ provider: 'openai', kind: 'realtime_drop_after_ms', delayMs: 4_000 }),
+  });
+  t.equal(drop.status, 201, 'the simulator will drop the next voice session');
+  await page.locator('.picker-button').click();
+  await page.locator(`.picker-panel [data-model="${realtime}"]`).click();
+  await page.locator('.rt-status[data-status="connected"]').waitFor({ timeout: 15_000 });
+  // The page's status poll (every 3 s) would find the lost login by itself; it skips its turns
+  // while the page looks hidden, so here the refused socket is the only thing that can tell.
+  // (A string: the test's compiler would wrap an arrow function in a helper the page does not have.)
+  await page.evaluate("Object.defineProperty(Document.prototype, 'visibilityState', { get() { return 'hidden'; }, configurable: true })");
+  const sockets: string[] = [];
+  page.on('websocket', (socket) => sockets.push(new URL(socket.url()).pathname));
+  const nc = await connect({ servers: stack.nats.url });
+  t.teardown(() => nc.close());
+  // The gateway files a login under the SHA-256 of its cookie's token.
+  const token = (await context.cookies()).find((c) => c.name === 'voxgate-login')?.value ?? '';
+  const logins = await nc.jetstream().views.kv('voxgate-logins');
+  const loginKey = createHash('sha256').update(token).digest('hex');
+  t.equal((await logins.get(loginKey))?.operation, 'PUT', 'the login is in NATS');
+  await logins.delete(loginKey);
+  const afterDeleted = await onLoginForm(page);
+  t.same(afterDeleted, { path: '/login', query: '', form: true }, 'the dropped voice session lands on the login form');
+  t.ok(sockets.length > 0 && sockets.every((path) => path === '/api/realtime/ws'), `after its reconnecting socket was refused (${sockets.length} tried)`);
+  t.same(pageErrors, [], 'no script error on the way');
+  await recordReliability({
+    id: 'access/page-login-lost',
+    section: 'access',
+    title: 'A login ended while the page is open (logout in another tab, login deleted in NATS): the next chat message or realtime socket sends the page to the login form',
+    figures: {
+      afterLogoutElsewhere: `${afterLogout.path}${afterLogout.query}`,
+      afterLoginDeleted: `${afterDeleted.path}${afterDeleted.query}`,
+      pageErrors: pageErrors.length,
+    },
+    passed: t.passing(),
+  });
+});
+

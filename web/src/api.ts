@@ -27,6 +27,29 @@ const parsers = {
 
 const DEFAULT_TIMEOUT_MS = 5_000;
 
+/** The gateway's refusal when ACCESS_PASSWORD is set and this browser's login is missing, expired or ended elsewhere. */
+const LOGIN_REQUIRED = 'login_required';
+let leavingForLogin = false;
+
+/**
+ * Every refusal the page gets passes through `failureOf`, so a lost login is handled there once:
+ * the page goes to the login form, which comes back to `/`. Nothing goes in the URL.
+ */
+function toLogin(): void {
+  if (leavingForLogin) return;
+  leavingForLogin = true;
+  location.assign('/login');
+}
+
+/**
+ * A browser is not shown why a WebSocket upgrade was refused; after a socket that never opened,
+ * one small request tells whether the login is what is missing (and `failureOf` acts on it).
+ */
+export async function checkLogin(): Promise<void> {
+  const response = await send('/api/status', { headers: { accept: 'application/json' } }, DEFAULT_TIMEOUT_MS).catch(() => undefined);
+  if (response?.status === 401) await failureOf(response);
+}
+
 export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** A JSON value (sent as application/json) or raw bytes with their own content type. */
@@ -67,6 +90,7 @@ export async function failureOf(response: Response, body?: unknown): Promise<Api
   const error = parsers.error.parse(parsedBody);
   if (error.ok) {
     const { code, message, requestId } = error.value.error;
+    if (response.status === 401 && code === LOGIN_REQUIRED) toLogin();
     return new ApiError({ kind: 'http', status: response.status, code, message, ...(requestId ? { requestId } : {}) });
   }
   // A proxy or a gateway that is starting may answer with HTML or nothing at all.

@@ -1,3 +1,4 @@
+import { checkLogin } from '../api.js';
 import captureWorkletUrl from './capture-worklet.ts?worker&url';
 import playbackWorkletUrl from './playback-worklet.ts?worker&url';
 import { PCM_RATE_HZ } from './worklet-scope.js';
@@ -23,7 +24,13 @@ export async function createAudioEngine(): Promise<AudioEngine> {
   } catch {
     context = new AudioContext({ latencyHint: 'interactive' });
   }
-  await Promise.all([context.audioWorklet.addModule(captureWorkletUrl), context.audioWorklet.addModule(playbackWorkletUrl)]);
+  try {
+    await Promise.all([context.audioWorklet.addModule(captureWorkletUrl), context.audioWorklet.addModule(playbackWorkletUrl)]);
+  } catch (error) {
+    // A worklet's file is refused too when the login is gone (the gateway answers with the form).
+    void checkLogin();
+    throw error;
+  }
   // Allowed after a click (picking the model); after a reload without one it stays suspended.
   void context.resume().catch(() => undefined);
   return {

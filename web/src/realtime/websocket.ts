@@ -1,4 +1,5 @@
-import { parseServerEvent, type ClientEvent, type EventTransport, type TransportFactory, type TransportHandlers } from './transport.js';
+import { checkLogin } from '../api.js';
+import { type ClientEvent, type EventTransport, parseServerEvent, type TransportFactory, type TransportHandlers } from './transport.js';
 
 /** The gateway's realtime route for the page (same origin; the gateway checks `Origin`). */
 export const REALTIME_WS_PATH = '/api/realtime/ws';
@@ -37,7 +38,11 @@ export function webSocketTransport(target: WebSocketTarget): TransportFactory {
       const event = parseServerEvent(message.data);
       if (event) handlers.event(event);
     });
-    socket.addEventListener('close', (event: CloseEvent) => finish(event.code, event.reason));
+    socket.addEventListener('close', (event: CloseEvent) => {
+      // Refused before it opened: perhaps the login is gone (the page then goes to the login form).
+      if (!opened && !done) void checkLogin();
+      finish(event.code, event.reason);
+    });
     return {
       name: 'websocket',
       media: undefined,
