@@ -28,16 +28,23 @@ const figures: Record<string, number | string | boolean> = { graceMs: GRACE_MS }
 const wsUrl = (base: string) => `${base.replace(/^http/, 'ws')}/v1/realtime?model=gpt-realtime`;
 const serviceUrl = (name: ServiceKey) => `http://127.0.0.1:${stack.ports[name]}`;
 
+/**
+ * The kit's shutdown steps as the service logged them, ordered by the time in each line rather than
+ * by when the line reached the test: a CI run once saw "done" arrive before "HTTP closed" although
+ * the kit logs them in sequence.
+ */
 const shutdownSteps = (lines: string[]) =>
   lines
     .map((line) => {
       try {
-        return (JSON.parse(line) as { msg?: string }).msg;
+        return JSON.parse(line) as { msg?: string; time?: string };
       } catch {
         return undefined;
       }
     })
-    .filter((m): m is string => m?.startsWith('shutdown: ') ?? false);
+    .filter((r): r is { msg: string; time?: string } => r?.msg?.startsWith('shutdown: ') ?? false)
+    .sort((a, b) => Date.parse(a.time ?? '') - Date.parse(b.time ?? ''))
+    .map((r) => r.msg);
 const ORDER = ['shutdown: stop accepting', 'shutdown: HTTP closed, draining NATS', 'shutdown: done'];
 
 /** Starts turns long enough to outlast the grace period, resolving once each has shown text. */
