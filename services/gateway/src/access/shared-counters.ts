@@ -8,7 +8,8 @@ import { KvMirror } from './kv-mirror.js';
  * cost the gateway more CPU than the chat route itself; one write per key per interval costs
  * next to nothing. The price is lag: another replica sees this one's usage up to about this much
  * (plus the watch's delivery) later, so a spent budget can be overrun by what the other replicas
- * start in that moment. This replica itself counts its increments at once.
+ * start in that moment. This replica itself counts its increments at once. A replica that
+ * crashes (no shutdown, so no last flush) loses at most this much of its usage.
  */
 export const FLUSH_INTERVAL_MS = 500;
 /** Compare-and-set attempts of one key in one flush when other replicas keep writing first; what is not written stays for the next flush. */
