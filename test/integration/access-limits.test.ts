@@ -185,14 +185,17 @@ t.test('daily budgets: shared through NATS and kept across a gateway restart; a 
   const day = utcDay(Date.now());
   const stillOpen = (client: RealtimeClient) => Promise.race([client.closed, new Promise((r) => setTimeout(() => r('still open'), 20_000))]);
 
+  const lastError = (client: RealtimeClient) => (client.events.filter((e) => e.type === 'error').at(-1)?.error as { code?: string } | undefined)?.code;
   await kv.put(clientKey(day, clientIdOfAddress('10.6.0.1'), 'realtime-ms'), String(60_000));
-  t.not(await stillOpen(spender), 'still open', "the session of the client whose minute is spent was ended");
+  t.equal(await stillOpen(spender), 1008, "the session of the client whose minute is spent was ended (1008, policy)");
+  t.equal(lastError(spender), 'client_realtime_spent', 'and told why in an error event before the close');
   t.ok(bystander.open, "another client's session goes on");
   t.match(await pageSocket('10.6.0.1'), { status: 429, body: { error: { code: 'client_realtime_spent' } } });
   count('client_realtime_spent');
 
   await kv.put(totalKey(day, 'realtime-ms'), String(60_000));
-  t.not(await stillOpen(bystander), 'still open', "once the deployment's minute is spent, every session ends");
+  t.equal(await stillOpen(bystander), 1008, "once the deployment's minute is spent, every session ends");
+  t.equal(lastError(bystander), 'daily_realtime_budget_spent', 'told that the deployment is out of minutes');
   t.match(await pageSocket('10.6.0.2'), { status: 429, body: { error: { code: 'daily_realtime_budget_spent' } } });
   count('daily_realtime_budget_spent');
 });

@@ -185,6 +185,7 @@ export const en = {
   'rt.note.cannotConnect': 'Could not connect to the voice relay. Check that the realtime-relay service is running.',
   'rt.note.sessionLimit': 'This session reached its time limit and the server closed it.',
   'rt.note.idle': 'The session was closed after a long silence.',
+  'rt.note.minutesSpent': "Today's realtime minutes are used up, so the server ended this session. They reset at 00:00 UTC.",
   'rt.note.providerError': 'The provider reported an error ({code}): {message}',
   'rt.note.tooShort': 'That was too short to send. Keep holding while you speak.',
   'rt.note.voiceLater': 'The voice can only change before the model first speaks in a session. “{voice}” needs a new session.',

@@ -183,6 +183,7 @@ export const zh: Messages = {
   'rt.note.cannotConnect': '无法连接语音中继。请检查 realtime-relay 服务是否在运行。',
   'rt.note.sessionLimit': '本次会话已达到时长上限，服务器已将其关闭。',
   'rt.note.idle': '长时间没有声音，会话已关闭。',
+  'rt.note.minutesSpent': '今日的实时语音时长已用完，服务器已结束本次会话。时长在 UTC 00:00 重置。',
   'rt.note.providerError': '服务商报告了错误（{code}）：{message}',
   'rt.note.tooShort': '太短了，没有发送。请在说话时一直按住。',
   'rt.note.voiceLater': '音色只能在模型于本次会话中首次说话之前更改。“{voice}”需要新的会话。',

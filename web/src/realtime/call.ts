@@ -33,12 +33,15 @@ export function backoffMs(attempt: number): number {
 const MAX_ATTEMPTS = 6;
 
 /** GA error codes after which the session is over and the relay closes it. */
-const ENDING_CODES: Record<string, 'rt.note.sessionLimit' | 'rt.note.idle'> = {
+const ENDING_CODES: Record<string, 'rt.note.sessionLimit' | 'rt.note.idle' | 'rt.note.minutesSpent'> = {
   session_expired: 'rt.note.sessionLimit',
   idle_timeout: 'rt.note.idle',
+  // Today's realtime minutes ran out: a reconnect would only be refused until midnight UTC.
+  client_realtime_spent: 'rt.note.minutesSpent',
+  daily_realtime_budget_spent: 'rt.note.minutesSpent',
 };
 /** Codes the close itself explains; no separate error line for them. */
-const CLOSING_CODES = new Set(['session_expired', 'idle_timeout', 'relay_shutting_down', 'client_too_slow', 'provider_unavailable']);
+const CLOSING_CODES = new Set(['session_expired', 'idle_timeout', 'client_realtime_spent', 'daily_realtime_budget_spent', 'relay_shutting_down', 'client_too_slow', 'provider_unavailable']);
 
 export class Call {
   readonly #options: CallOptions;

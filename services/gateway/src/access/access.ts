@@ -6,6 +6,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
 import type { NatsConnection } from 'nats';
 import type { GatewayConfig } from '../config.js';
 import { errors } from '../errors.js';
+import { endWithNotice } from '../realtime/notice.js';
 import { apiKeyMatcher, isLoopback } from '../routes/v1/auth.js';
 import { clientIdOfAddress, clientIdOfKey } from './client-id.js';
 import { loginCookieName, readCookie } from './cookies.js';
@@ -152,7 +153,7 @@ export class Access {
     if (refused || kind === 'page') return refused;
     const release = this.quotas.opened(client);
     const ended = this.usage.session(requestId, client);
-    const live = this.live.add(client, () => socket.destroy());
+    const live = this.live.add(client, (spent) => endWithNotice(socket, errors[spent]()));
     socket.once('close', () => {
       release();
       ended(live.end());

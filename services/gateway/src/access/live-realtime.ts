@@ -1,10 +1,12 @@
 /** How often open realtime sessions are checked against what is left of today's minutes. */
 const SWEEP_INTERVAL_MS = 5_000;
 
+import type { RealtimeSpent } from './quotas.js';
+
 interface LiveSession {
   client: string;
   startedAtMs: number;
-  cut: () => void;
+  cut: (spent: RealtimeSpent) => void;
 }
 
 /**
@@ -16,7 +18,10 @@ export class LiveRealtime {
   readonly #sessions = new Set<LiveSession>();
   readonly #timer: NodeJS.Timeout;
 
-  constructor(leftMs: (client: string, liveMs: { client: number; total: number }) => number, onCut: (client: string) => void) {
+  constructor(
+    left: (client: string, liveMs: { client: number; total: number }) => { leftMs: number; spent: RealtimeSpent },
+    onCut: (client: string) => void,
+  ) {
     this.#timer = setInterval(() => {
       const nowMs = Date.now();
       const perClient = new Map<string, number>();
@@ -27,17 +32,18 @@ export class LiveRealtime {
         total += ms;
       }
       for (const s of this.#sessions) {
-        if (leftMs(s.client, { client: perClient.get(s.client) ?? 0, total }) > 0) continue;
+        const { leftMs, spent } = left(s.client, { client: perClient.get(s.client) ?? 0, total });
+        if (leftMs > 0) continue;
         this.#sessions.delete(s);
         onCut(s.client);
-        s.cut();
+        s.cut(spent);
       }
     }, SWEEP_INTERVAL_MS);
     this.#timer.unref();
   }
 
   /** Tracks a session until the returned function is called; `cut` ends it when time runs out. */
-  add(client: string, cut: () => void): { end: () => number } {
+  add(client: string, cut: (spent: RealtimeSpent) => void): { end: () => number } {
     const session: LiveSession = { client, startedAtMs: Date.now(), cut };
     this.#sessions.add(session);
     return {

@@ -15,6 +15,9 @@ export interface QuotaLimits {
 
 export type Measure = 'tokens' | 'realtime-ms';
 
+/** The error a realtime session ends with when its day's minutes run out. */
+export type RealtimeSpent = 'client_realtime_spent' | 'daily_realtime_budget_spent';
+
 const MINUTE_MS = 60_000;
 /** Clients remembered for the per-minute window; past this, the oldest windows are dropped first. */
 const MAX_TRACKED_CLIENTS = 100_000;
@@ -93,14 +96,17 @@ export class Quotas {
     };
   }
 
-  /** What is left today (ms of realtime), the smaller of the client's and the deployment's; Infinity when unlimited. */
-  realtimeLeftMs(client: string, liveMs: { client: number; total: number }): number {
+  /**
+   * What is left today (ms of realtime), the smaller of the client's and the deployment's (Infinity
+   * when unlimited), and which of the two it is, to tell a session cut for it why.
+   */
+  realtimeLeftMs(client: string, liveMs: { client: number; total: number }): { leftMs: number; spent: RealtimeSpent } {
     const day = utcDay(this.now());
     const clientLimit = this.limits.CLIENT_DAILY_REALTIME_MINUTES * MINUTE_MS;
     const totalLimit = this.limits.DAILY_REALTIME_MINUTES * MINUTE_MS;
     const forClient = clientLimit === 0 || client === LOCAL_CLIENT ? Infinity : clientLimit - this.counters.get(clientKey(day, client, 'realtime-ms')) - liveMs.client;
     const forAll = totalLimit === 0 ? Infinity : totalLimit - this.counters.get(totalKey(day, 'realtime-ms')) - liveMs.total;
-    return Math.min(forClient, forAll);
+    return forClient <= forAll ? { leftMs: forClient, spent: 'client_realtime_spent' } : { leftMs: forAll, spent: 'daily_realtime_budget_spent' };
   }
 
   /** Records usage for today, for the client and the deployment (in the shared bucket at the counters' next flush). */

@@ -11,6 +11,7 @@ import { originAllowed } from '../origin.js';
 import { WS_PATH } from '../routes/api/ws.js';
 import { v1Auth } from '../routes/v1/auth.js';
 import { RealtimeModels } from './models.js';
+import { errorNotice, setEnder } from './notice.js';
 import { pipeSockets, type PipeHandle } from './pipe.js';
 import { refuseUpgrade } from './refuse.js';
 import { dialRelay, type DialResult } from './relay-dial.js';
@@ -177,19 +178,15 @@ export async function realtimeRoute(app: FastifyInstance, options: RealtimeOptio
       app.log.info({ reqId: context.requestId, relayId: context.relayId, durationMs: Date.now() - openedAtMs, why }, 'realtime connection ended');
     }, clientHead);
     if (!over) untrackLive = options.live.add({ close: () => closeForShutdown(pipe) });
+    // Policy ends (today's minutes spent): the client is told why and not invited to reconnect.
+    setEnder(socket, (error) => void pipe.close(1008, error.code, errorNotice(error)));
     app.log.info({ reqId: context.requestId, relayId: context.relayId, path: context.path }, 'realtime connection piped to relay');
   }
 
   /** Pipes being closed at shutdown; the process waits for their close frames to go out. */
   const shuttingDown = new Set<Promise<void>>();
   function closeForShutdown(pipe: PipeHandle): void {
-    const { code, message } = errors.shutting_down({ message: 'The gateway is restarting; reconnect to continue.' });
-    // The GA `error` event the relay sends at its own shutdown, so clients handle both alike.
-    const notice = JSON.stringify({
-      type: 'error',
-      event_id: `event_gw_${randomUUID()}`,
-      error: { type: 'server_error', code, message, param: null, event_id: null },
-    });
+    const notice = errorNotice(errors.shutting_down({ message: 'The gateway is restarting; reconnect to continue.' }));
     const closed = pipe.close(1001, 'gateway shutting down', notice);
     shuttingDown.add(closed);
     void closed.then(() => shuttingDown.delete(closed));
