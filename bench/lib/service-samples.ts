@@ -9,6 +9,12 @@ export interface ServiceSample {
   readonly rssMb: number;
   /** V8's heap in use: when RSS grows and this does not, the growth is not live JavaScript objects. */
   readonly heapUsedMb: number;
+  /** V8's heap as reserved from the system, used or not. */
+  readonly heapTotalMb: number;
+  /** Memory outside the V8 heap held by JavaScript objects (Buffers, socket and zlib state). */
+  readonly externalMb: number;
+  /** The ArrayBuffer (Buffer) part of `external`; NaN from a service without that metric. */
+  readonly arrayBuffersMb: number;
   readonly loopDelayP99Ms: number;
   readonly loopDelayMaxMs: number;
 }
@@ -20,6 +26,9 @@ export async function sampleService(baseUrl: string): Promise<ServiceSample | un
     return {
       rssMb: get('process_resident_memory_bytes') / (1024 * 1024),
       heapUsedMb: get('nodejs_heap_size_used_bytes') / (1024 * 1024),
+      heapTotalMb: get('nodejs_heap_size_total_bytes') / (1024 * 1024),
+      externalMb: get('nodejs_external_memory_bytes') / (1024 * 1024),
+      arrayBuffersMb: get('nodejs_array_buffers_bytes') / (1024 * 1024),
       loopDelayP99Ms: get('nodejs_eventloop_lag_p99_seconds') * 1000,
       loopDelayMaxMs: get('nodejs_eventloop_lag_max_seconds') * 1000,
     };

@@ -1,12 +1,22 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** A Prometheus registry per service, with Node's default metrics and HTTP request timings. */
 export function createMetricsRegistry(service: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
+  // prom-client reports `external` but not the ArrayBuffer part of it (Buffers, ws frames): with
+  // both, RSS growth can be told apart as live buffers, other native memory or the allocator.
+  new Gauge({
+    name: 'nodejs_array_buffers_bytes',
+    help: 'Memory held by ArrayBuffers and Buffers, in bytes (process.memoryUsage().arrayBuffers)',
+    registers: [registry],
+    collect() {
+      this.set(process.memoryUsage().arrayBuffers);
+    },
+  });
   return registry;
 }
 
