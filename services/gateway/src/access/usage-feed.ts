@@ -79,6 +79,8 @@ export class UsageFeed {
       // stream lookup each): a delta costs a map lookup and a byte search, only an end is parsed.
       this.nc.subscribe(Subjects.turn('*'), { callback: (_error, msg) => this.#chunk(msg.subject.slice(TURN_PREFIX.length), msg.data) }),
     );
+    // Subscribed at the server once this resolves: an end published just after would otherwise be missed.
+    await this.nc.flush();
     this.#sweep = setInterval(() => {
       const oldestMs = Date.now() - TURN_FOLLOW_MAX_MS;
       for (const [turnId, turn] of this.#turns) if (turn.sinceMs < oldestMs) this.#turns.delete(turnId);
