@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Stack } from '../../test/helpers/stack.js';
 import { startChild, type ChildServer } from '../lib/child.js';
-import { Inspector, inspectorUrlIn, type SettledMemory } from '../lib/inspector.js';
+import { Inspector, inspectorUrlIn, type SettledMemory } from '../../test/helpers/inspector.js';
 import { formatNumber } from '../lib/table.js';
 import { cpuSeconds, machineTicks, pidListeningOn, rssBytes } from '../lib/proc.js';
 import {

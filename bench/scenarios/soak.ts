@@ -3,7 +3,7 @@ import type { Stack } from '../../test/helpers/stack.js';
 import { CLIENT_LIMITS_OFF } from '../../test/helpers/limits.js';
 import { ChatRate } from '../lib/chat-rate.js';
 import { startChild } from '../lib/child.js';
-import { Inspector, inspectorUrlIn } from '../lib/inspector.js';
+import { Inspector, inspectorUrlIn } from '../../test/helpers/inspector.js';
 import { closeSessions, openSessions, Recorder } from '../lib/realtime-load.js';
 import type { Figure, Measured, RunContext, Scenario } from '../lib/scenario.js';
 import { sampleServices, type ServiceSample } from '../lib/service-samples.js';
