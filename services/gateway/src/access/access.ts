@@ -153,7 +153,11 @@ export class Access {
     if (refused || kind === 'page') return refused;
     const release = this.quotas.opened(client);
     const ended = this.usage.session(requestId, client);
-    const live = this.live.add(client, (spent) => endWithNotice(socket, errors[spent]()));
+    const live = this.live.add(client, (spent) => {
+      // Over from the limits' view at once: the close handshake may outlast the client's next try.
+      release();
+      endWithNotice(socket, errors[spent]());
+    });
     socket.once('close', () => {
       release();
       ended(live.end());
