@@ -7,6 +7,7 @@ import { utcDay } from '../../services/gateway/src/access/day.js';
 import { clientKey, Quotas, totalKey, USAGE_BUCKET } from '../../services/gateway/src/access/quotas.js';
 import { SharedCounters } from '../../services/gateway/src/access/shared-counters.js';
 import { UsageFeed } from '../../services/gateway/src/access/usage-feed.js';
+import { TurnFeed } from '../../services/gateway/src/turn-feed.js';
 import { startNatsServer } from '../helpers/nats-server.js';
 import { waitFor } from '../helpers/ports.js';
 
@@ -76,8 +77,10 @@ t.test('each replica counts the turns it started, from the end chunk, and a spen
   const b = await replica();
   const quotasA = new Quotas(limits, a.counters);
   const quotasB = new Quotas(limits, b.counters);
-  const feedA = new UsageFeed(a.nc, quotasA);
-  const feedB = new UsageFeed(b.nc, quotasB);
+  const turnsA = await TurnFeed.open(a.nc);
+  const turnsB = await TurnFeed.open(b.nc);
+  const feedA = new UsageFeed(a.nc, quotasA, turnsA);
+  const feedB = new UsageFeed(b.nc, quotasB, turnsB);
   await Promise.all([feedA.start(), feedB.start()]);
   const publish = (turnId: string, chunk: TurnChunk) => a.nc.publish(Subjects.turn(turnId), JSON.stringify(chunk));
   const done = (seq: number, input: number, output: number): TurnChunk => ({ seq, type: 'done', finishReason: 'stop', usage: { inputTokens: input, outputTokens: output } });
@@ -107,5 +110,7 @@ t.test('each replica counts the turns it started, from the end chunk, and a spen
   t.pass('the other replica refuses client a too');
   feedA.close();
   feedB.close();
+  turnsA.close();
+  turnsB.close();
   await Promise.all([a.counters.close(), b.counters.close()]);
 });

@@ -22,6 +22,7 @@ import { wsRoute } from './routes/api/ws.js';
 import { v1Routes } from './routes/v1/index.js';
 import { ServiceDirectory } from './service-directory.js';
 import { gatewayStatus } from './status.js';
+import { TurnFeed } from './turn-feed.js';
 import { TurnReader } from './turn-reader.js';
 
 export interface GatewayOptions {
@@ -39,7 +40,9 @@ export async function gatewayApp(app: FastifyInstance, { config, context, proxie
   const nc = context.nats.nc;
   const timeoutMs = config.NATS_REQUEST_TIMEOUT_MS;
   const live = new LiveConnections();
-  const reader = new TurnReader(nc, app.log);
+  const turnFeed = await TurnFeed.open(nc);
+  app.addHook('onClose', async () => turnFeed.close());
+  const reader = new TurnReader(nc, turnFeed, app.log);
   const store = new AttachmentStore(nc);
   const delivery = { nats: context.nats, timeoutMs, reader, live };
   // Streams and sockets get the grace period to end by themselves, then are closed (1001).
@@ -51,7 +54,7 @@ export async function gatewayApp(app: FastifyInstance, { config, context, proxie
 
   const allowedOrigins = parseAllowedOrigins(config.ALLOWED_ORIGINS);
   securityHeaders(app, { tls });
-  const access = await Access.open({ nc, config, proxies, log: app.log, tls });
+  const access = await Access.open({ nc, turnFeed, config, proxies, log: app.log, tls });
   await access.register(app, allowedOrigins);
   onTurnStarted((requestId, turnId) => access.turnStarted(requestId, turnId));
   const status = () => gatewayStatus(context.nats, directory, config.WEB_ROOT);

@@ -1,6 +1,7 @@
-import { JSONCodec, type JetStreamClient, type JetStreamManager, type MsgRequest, type NatsConnection, type NatsError, type Msg, type Subscription } from 'nats';
+import { JSONCodec, type JetStreamClient, type JetStreamManager, type Msg, type MsgRequest, type NatsConnection, type NatsError } from 'nats';
 import type { FastifyBaseLogger } from 'fastify';
 import { createParser, JetStreamNames, Subjects, TurnChunk, type TurnChunks } from '@voxgate/protocol';
+import type { TurnCallback, TurnFeed, TurnListener } from './turn-feed.js';
 
 const json = JSONCodec();
 const chunkParser = createParser(TurnChunk);
@@ -71,6 +72,7 @@ export class TurnReader {
 
   constructor(
     private readonly nc: NatsConnection,
+    private readonly feed: TurnFeed,
     private readonly log: FastifyBaseLogger,
   ) {
     this.js = nc.jetstream();
@@ -105,8 +107,9 @@ export class TurnReader {
   /**
    * Calls `onChunk` for every chunk after `afterSeq`, each once and in order, live, until the turn
    * ends, `signal` aborts, or nothing arrives for `idleMs` (the owner died without ending the turn).
-   * Live chunks come from a plain NATS subscription (JetStream delivers a stream's messages to
-   * core subscribers too), opened before the stored chunks are read, so none falls between the two.
+   * Live chunks come from the feed's plain NATS subscription (JetStream delivers a stream's
+   * messages to core subscribers too), listened to before the stored chunks are read, so none
+   * falls between the two.
    */
   follow(turnId: string, afterSeq: number, options: FollowOptions): Promise<FollowEnd> {
     if (options.signal.aborted) return Promise.resolve('aborted');
@@ -120,9 +123,8 @@ export class TurnReader {
   }
 
   /**
-   * Subscribes to a turn that is about to be started, before the start request goes out: NATS
-   * keeps one connection's messages in order, so the subscription is in place before llm-text
-   * hears of the turn, and every chunk arrives live. Delivery then needs no catch-up from the
+   * Listens to a turn that is about to be started, before the start request goes out: the feed's
+   * subscription is at the server already, so every chunk arrives live. Delivery then needs no catch-up from the
    * stream (which costs JetStream API calls and a round trip before the first token); the
    * stream is still read if a gap shows or the turn goes quiet, as in `follow`.
    */
@@ -132,9 +134,9 @@ export class TurnReader {
     return { follow: (options) => follow.run(0, options, false), close: () => follow.close() };
   }
 
-  /** @internal A live subscription to the turn's subject (for `Follow`). */
-  subscribe(turnId: string, callback: (error: NatsError | null, msg: Msg) => void): Subscription {
-    return this.nc.subscribe(Subjects.turn(turnId), { callback });
+  /** @internal The turn's live chunks (for `Follow`). */
+  subscribe(turnId: string, callback: TurnCallback): TurnListener {
+    return this.feed.listen(turnId, callback);
   }
 
   /** @internal The turn's latest stored chunk with its stream sequence; undefined when none is stored. */
@@ -276,7 +278,7 @@ class Follow {
   #ended = false;
   #gapRetries = 0;
   #gapTimer: NodeJS.Timeout | undefined;
-  #subscription: Subscription | undefined;
+  #subscription: TurnListener | undefined;
   #idle: NodeJS.Timeout | undefined;
   #recheck: NodeJS.Timeout | undefined;
   #recheckMs = RECHECK_FIRST_MS;

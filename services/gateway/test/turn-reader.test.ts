@@ -1,8 +1,9 @@
-import { connect, JSONCodec, type Msg, type NatsError, type Subscription } from 'nats';
+import { connect, JSONCodec } from 'nats';
 import t from 'tap';
 import { Subjects, type TurnChunk } from '@voxgate/protocol';
 import { createLogger, ensureJetStream } from '@voxgate/service-kit';
 import { startNatsServer } from '../../../test/helpers/nats-server.js';
+import { TurnFeed, type TurnCallback, type TurnListener } from '../src/turn-feed.js';
 import { TurnReader } from '../src/turn-reader.js';
 
 // The seam between the live subscription and the catch-up from the stream, against a real NATS.
@@ -12,6 +13,8 @@ const nc = await connect({ servers: nats.url });
 t.teardown(() => nc.close());
 await ensureJetStream(nc);
 const js = nc.jetstream();
+const feed = await TurnFeed.open(nc);
+t.teardown(() => feed.close());
 const json = JSONCodec();
 const log = createLogger('turn-reader-test', 'silent');
 
@@ -37,9 +40,9 @@ async function follow(reader: TurnReader, turnId: string, afterSeq: number, idle
 /** A reader whose live subscription misses the chunks `drop` names, as a reconnect or a race would. */
 class LossyReader extends TurnReader {
   constructor(private readonly drop: Set<number>) {
-    super(nc, log);
+    super(nc, feed, log);
   }
-  override subscribe(turnId: string, callback: (error: NatsError | null, msg: Msg) => void): Subscription {
+  override subscribe(turnId: string, callback: TurnCallback): TurnListener {
     return super.subscribe(turnId, (error, msg) => {
       const seq = (json.decode(msg.data) as TurnChunk).seq;
       if (!this.drop.has(seq)) callback(error, msg);
@@ -58,7 +61,7 @@ for (const [stored, after] of [
     const turnId = newTurn();
     const last = 60;
     for (let seq = 1; seq <= stored; seq++) await publish(turnId, seq, last);
-    const reader = new TurnReader(nc, log);
+    const reader = new TurnReader(nc, feed, log);
     const following = follow(reader, turnId, after);
     // The rest is published while the follower subscribes and catches up, without waiting for acks.
     const rest: Promise<unknown>[] = [];
@@ -107,16 +110,16 @@ t.test('a turn watched from before its start arrives whole, the chunks its subsc
 t.test('a watch closed after a refused start delivers nothing and ends its subscription', async (t) => {
   const turnId = newTurn();
   let live = 0;
-  let opened: Subscription | undefined;
+  let opened: TurnListener | undefined;
   const reader = new (class extends TurnReader {
-    override subscribe(id: string, callback: (error: NatsError | null, msg: Msg) => void): Subscription {
+    override subscribe(id: string, callback: TurnCallback): TurnListener {
       opened = super.subscribe(id, (error, msg) => {
         live++;
         callback(error, msg);
       });
       return opened;
     }
-  })(nc, log);
+  })(nc, feed, log);
   reader.watch(turnId).close();
   await publish(turnId, 1, 3);
   await nc.flush();
@@ -127,17 +130,17 @@ t.test('a watch closed after a refused start delivers nothing and ends its subsc
 t.test('resuming after the final chunk ends at once with nothing; a silent turn ends idle', async (t) => {
   const turnId = newTurn();
   for (let seq = 1; seq <= 3; seq++) await publish(turnId, seq, 3);
-  t.same(await follow(new TurnReader(nc, log), turnId, 3), { end: 'finished', got: [] });
+  t.same(await follow(new TurnReader(nc, feed, log), turnId, 3), { end: 'finished', got: [] });
   const silent = newTurn();
   await publish(silent, 1, 9);
-  t.same(await follow(new TurnReader(nc, log), silent, 0, 300), { end: 'idle', got: [1] });
+  t.same(await follow(new TurnReader(nc, feed, log), silent, 0, 300), { end: 'idle', got: [1] });
 });
 
 t.test('polling reads short and long stretches alike', async (t) => {
   const turnId = newTurn();
   const last = 50;
   for (let seq = 1; seq <= last; seq++) await publish(turnId, seq, last);
-  const reader = new TurnReader(nc, log);
+  const reader = new TurnReader(nc, feed, log);
   for (const [after, limit] of [
     [0, 1_000],
     [45, 1_000],

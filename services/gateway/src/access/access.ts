@@ -5,6 +5,7 @@ import { requestJson, type ServiceError } from '@voxgate/service-kit';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
 import type { NatsConnection } from 'nats';
 import type { GatewayConfig } from '../config.js';
+import type { TurnFeed } from '../turn-feed.js';
 import { errors } from '../errors.js';
 import { endWithNotice } from '../realtime/notice.js';
 import { apiKeyMatcher, isLoopback } from '../routes/v1/auth.js';
@@ -55,11 +56,18 @@ export class Access {
     this.#cookieName = loginCookieName(tls);
   }
 
-  static async open(options: { nc: NatsConnection; config: GatewayConfig; proxies: TrustedProxies; log: FastifyBaseLogger; tls: boolean }): Promise<Access> {
+  static async open(options: {
+    nc: NatsConnection;
+    turnFeed: TurnFeed;
+    config: GatewayConfig;
+    proxies: TrustedProxies;
+    log: FastifyBaseLogger;
+    tls: boolean;
+  }): Promise<Access> {
     const { nc, config, log } = options;
     const counters = await SharedCounters.open(nc, { bucket: USAGE_BUCKET, maxAgeMs: COUNTERS_MAX_AGE_MS, log });
     const quotas = new Quotas(config, counters);
-    const usage = new UsageFeed(nc, quotas);
+    const usage = new UsageFeed(nc, quotas, options.turnFeed);
     await usage.start();
     const live = new LiveRealtime(
       (client, liveMs) => quotas.realtimeLeftMs(client, liveMs),

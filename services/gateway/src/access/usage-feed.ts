@@ -9,6 +9,7 @@ import {
   TurnChunk,
 } from '@voxgate/protocol';
 import type { JetStreamManager, NatsConnection, Subscription } from 'nats';
+import type { TurnFeed } from '../turn-feed.js';
 import type { Quotas } from './quotas.js';
 
 const chunkParser = createParser(TurnChunk);
@@ -28,8 +29,6 @@ const RECENT_ENDS_MAX = 1_000;
 const CLOSED_EVENT_WAIT_MS = 5_000;
 /** A `response.done` can trail the close; usage events are still credited to the client this long. */
 const LATE_USAGE_MS = 60_000;
-
-const TURN_PREFIX = Subjects.turn('');
 
 interface SessionOwner {
   client: string;
@@ -54,6 +53,7 @@ export class UsageFeed {
   constructor(
     private readonly nc: NatsConnection,
     private readonly quotas: Quotas,
+    private readonly turnFeed: TurnFeed,
   ) {}
 
   async start(): Promise<void> {
@@ -75,10 +75,12 @@ export class UsageFeed {
           this.#use(owner.client, 'realtime-ms', event.value.durationMs);
         },
       }),
-      // One subscription to every turn's chunks instead of one per turn (a SUB, an UNSUB and a
-      // stream lookup each): a delta costs a map lookup and a byte search, only an end is parsed.
-      this.nc.subscribe(Subjects.turn('*'), { callback: (_error, msg) => this.#chunk(msg.subject.slice(TURN_PREFIX.length), msg.data) }),
     );
+    // Every turn's chunks from the feed's one subscription, not one per turn (a SUB, an UNSUB and
+    // a stream lookup each): a delta costs a map lookup and a byte search, only an end is parsed.
+    this.turnFeed.tap((turnId, msg) => {
+      if (!this.#closed) this.#chunk(turnId, msg.data);
+    });
     // Subscribed at the server once this resolves: an end published just after would otherwise be missed.
     await this.nc.flush();
     this.#sweep = setInterval(() => {
