@@ -12,6 +12,7 @@ export class SseWriter {
   private ended = false;
 
   constructor(private readonly raw: ServerResponse) {
+    // Not flushed here: the head goes out in one write with the first event (see `flush`).
     raw.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -19,7 +20,6 @@ export class SseWriter {
       // nginx and similar proxies buffer responses unless told not to.
       'x-accel-buffering': 'no',
     });
-    raw.flushHeaders();
     this.heartbeat = setInterval(() => this.write(': ping\n\n'), HEARTBEAT_MS);
     raw.once('close', () => this.stop());
   }
@@ -27,6 +27,11 @@ export class SseWriter {
   /** True once the client went away or `end` was called. */
   get closed(): boolean {
     return this.ended || this.raw.destroyed || this.raw.writableEnded;
+  }
+
+  /** Sends the head on its own, for a stream with no event to send yet (one resumed mid-turn). */
+  flush(): void {
+    if (!this.closed) this.raw.flushHeaders();
   }
 
   send(event: string, data: unknown, id?: number): void {

@@ -43,6 +43,7 @@ export async function streamTurn(
     },
   });
   if (turn.started) sse.send('turn', turn.started);
+  else sse.flush();
   let end: FollowEnd | 'failed' = 'aborted';
   try {
     const options = { signal: abort.signal, idleMs: TURN_IDLE_MS, onChunk: (chunk: TurnChunk) => sse.send('chunk', chunk, chunk.seq) };
