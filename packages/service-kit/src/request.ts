@@ -32,9 +32,12 @@ export interface RequestOptions<Res extends TSchema> {
   requestId?: string | undefined;
 }
 
-/** Sends `body` as JSON to `subject` and parses the reply at this boundary. */
+/**
+ * Sends `body` as JSON to `subject` and parses the reply at this boundary. `nc` may be anything
+ * that requests as a connection does (the gateway starts chat turns through its own reply inbox).
+ */
 export async function requestJson<Res extends TSchema>(
-  nc: NatsConnection,
+  nc: Pick<NatsConnection, 'request'>,
   subject: string,
   body: unknown,
   options: RequestOptions<Res>,

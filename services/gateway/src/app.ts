@@ -11,6 +11,7 @@ import type { GatewayConfig } from './config.js';
 import { LiveConnections } from './live-connections.js';
 import { parseAllowedOrigins } from './origin.js';
 import { realtimeRoute } from './realtime/upgrade.js';
+import { ReplyInbox } from './reply-inbox.js';
 import { attachmentsRoute } from './routes/api/attachments.js';
 import { chatRoute } from './routes/api/chat.js';
 import { conversationsRoute } from './routes/api/conversations.js';
@@ -44,7 +45,10 @@ export async function gatewayApp(app: FastifyInstance, { config, context, proxie
   app.addHook('onClose', async () => turnFeed.close());
   const reader = new TurnReader(nc, turnFeed, app.log);
   const store = new AttachmentStore(nc);
-  const delivery = { nats: context.nats, timeoutMs, reader, live };
+  // Chat turns are started through one reply inbox; other requests keep nats.js's own.
+  const inbox = new ReplyInbox(nc);
+  app.addHook('onClose', async () => inbox.close());
+  const delivery = { nats: context.nats, inbox, timeoutMs, reader, live };
   // Streams and sockets get the grace period to end by themselves, then are closed (1001).
   app.addHook('preClose', async () => live.closeAll(config.SHUTDOWN_GRACE_MS));
 

@@ -11,7 +11,7 @@ const turnStartedParser = createParser(TurnStarted);
  * will be) in JetStream under `Subjects.turn(turnId)`. A refusal becomes the gateway's error.
  */
 export async function startTurn(
-  nc: NatsConnection,
+  nc: Pick<NatsConnection, 'request'>,
   start: StartTurn,
   options: { timeoutMs: number; requestId: string },
 ): Promise<TurnStarted> {

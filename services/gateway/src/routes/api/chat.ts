@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { ErrorBody, TurnStarted, type StartTurn } from '@voxgate/protocol';
-import type { NatsHandle } from '@voxgate/service-kit';
 import { newId } from '../../attachment-store.js';
 import { parseChatRequest, requireJson } from '../../chat-input.js';
+import type { ReplyInbox } from '../../reply-inbox.js';
 import { startTurn } from '../../turn-starter.js';
 import { streamTurn, type TurnStreamDeps } from '../../turn-stream.js';
 
@@ -13,7 +13,7 @@ export const wantsEventStream = (accept: string | undefined): boolean => (accept
  * `POST /api/chat` (`ChatRequest`) → `TurnStarted`; with `Accept: text/event-stream`, the turn
  * streamed on the same request (see `streamTurn`).
  */
-export async function chatRoute(app: FastifyInstance, options: TurnStreamDeps & { nats: NatsHandle; timeoutMs: number }): Promise<void> {
+export async function chatRoute(app: FastifyInstance, options: TurnStreamDeps & { inbox: ReplyInbox; timeoutMs: number }): Promise<void> {
   app.post('/chat', { schema: { response: { 200: TurnStarted, '4xx': ErrorBody, '5xx': ErrorBody } } }, async (request, reply) => {
     requireJson(request.headers['content-type']);
     const chat = parseChatRequest(request.body);
@@ -27,7 +27,7 @@ export async function chatRoute(app: FastifyInstance, options: TurnStreamDeps & 
       ...(chat.regenerate === undefined ? {} : { regenerate: chat.regenerate }),
     };
     if (!wantsEventStream(request.headers.accept)) {
-      const started = await startTurn(options.nats.nc, start, { timeoutMs: options.timeoutMs, requestId: request.id });
+      const started = await startTurn(options.inbox, start, { timeoutMs: options.timeoutMs, requestId: request.id });
       request.log.info({ turnId, conversationId: started.conversationId, model: chat.model }, 'turn started');
       return started;
     }
@@ -35,7 +35,7 @@ export async function chatRoute(app: FastifyInstance, options: TurnStreamDeps & 
     const watch = options.reader.watch(turnId);
     let started: TurnStarted;
     try {
-      started = await startTurn(options.nats.nc, start, { timeoutMs: options.timeoutMs, requestId: request.id });
+      started = await startTurn(options.inbox, start, { timeoutMs: options.timeoutMs, requestId: request.id });
     } catch (error) {
       watch.close();
       throw error;

@@ -5,6 +5,7 @@ import { newId, type AttachmentStore } from '../../attachment-store.js';
 import { requireJson } from '../../chat-input.js';
 import { errors, isGatewayErrorCode } from '../../errors.js';
 import { fromChatCompletionRequest } from '../../openai/convert.js';
+import type { ReplyInbox } from '../../reply-inbox.js';
 import { openAiErrorType, type ChatCompletion, type ChatCompletionChunk, type CompletionUsage, type FinishReason } from '../../openai/wire.js';
 import { SseWriter } from '../../sse.js';
 import { startTurn } from '../../turn-starter.js';
@@ -36,6 +37,7 @@ function turnError(chunk: ErrorChunk): ServiceError {
 
 export interface V1ChatOptions extends TurnStreamDeps {
   nats: NatsHandle;
+  inbox: ReplyInbox;
   store: AttachmentStore;
   timeoutMs: number;
 }
@@ -51,7 +53,7 @@ export async function v1ChatCompletionsRoute(app: FastifyInstance, options: V1Ch
     // Subscribed before the start, so the first token is relayed the moment it is published.
     const watch = options.reader.watch(turnId);
     try {
-      await startTurn(options.nats.nc, converted.start, { timeoutMs: options.timeoutMs, requestId: request.id });
+      await startTurn(options.inbox, converted.start, { timeoutMs: options.timeoutMs, requestId: request.id });
     } catch (error) {
       watch.close();
       throw error;
