@@ -70,9 +70,9 @@ export class TurnFeed {
       return;
     }
     const turnId = msg.subject.slice(TURN_PREFIX.length);
-    for (const tap of this.#taps) tap(turnId, msg);
+    // Listeners first: they write to clients waiting on this chunk, taps only count.
     const callbacks = this.#listeners.get(turnId);
-    if (callbacks === undefined) return;
-    for (const callback of callbacks) callback(null, msg);
+    if (callbacks !== undefined) for (const callback of callbacks) callback(null, msg);
+    for (const tap of this.#taps) tap(turnId, msg);
   }
 }
