@@ -13,6 +13,10 @@ import type { TurnFeed } from '../turn-feed.js';
 import type { Quotas } from './quotas.js';
 
 const chunkParser = createParser(TurnChunk);
+/** What an end chunk's bytes hold (as Buffers: a string needle is encoded again on every search). */
+const DONE_TYPE = Buffer.from('"done"');
+const ERROR_TYPE = Buffer.from('"error"');
+const decoder = new TextDecoder();
 const usageParser = createParser(RealtimeUsageEvent);
 const closedParser = createParser(RealtimeSessionClosed);
 
@@ -130,7 +134,7 @@ export class UsageFeed {
   #chunk(turnId: string, data: Uint8Array): void {
     // Most chunks are deltas; only the end of a turn is parsed (in a delta's text a quote is escaped).
     const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    if (!bytes.includes('"done"') && !bytes.includes('"error"')) return;
+    if (!bytes.includes(DONE_TYPE) && !bytes.includes(ERROR_TYPE)) return;
     if (this.#turns.has(turnId)) {
       this.#end(turnId, data);
       return;
@@ -142,7 +146,7 @@ export class UsageFeed {
 
   #end(turnId: string, data: Uint8Array): void {
     const turn = this.#turns.get(turnId);
-    const chunk = parseJson(chunkParser, new TextDecoder().decode(data));
+    const chunk = parseJson(chunkParser, decoder.decode(data));
     if (!turn || !chunk.ok || (chunk.value.type !== 'done' && chunk.value.type !== 'error')) return;
     this.#turns.delete(turnId);
     this.#recentEnds.delete(turnId);
