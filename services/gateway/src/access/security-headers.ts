@@ -38,7 +38,10 @@ export function securityHeaders(app: FastifyInstance, options: { tls: boolean })
     'permissions-policy': 'camera=(), geolocation=(), microphone=(self)',
     ...(options.tls ? { 'strict-transport-security': HSTS } : {}),
   };
-  app.addHook('onRequest', async (_request, reply) => {
+  // A callback hook, not an async one: nothing here waits, and every request (each chat turn's
+  // start among them) would otherwise wait a promise's turn before its next hook.
+  app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(headers);
+    done();
   });
 }
