@@ -134,7 +134,8 @@ export class Access {
       return payload;
     });
     app.addHook('onResponse', async (request) => {
-      if (request.routeOptions.url === '/api/realtime/calls/:id/hangup') this.#callEnded((request.params as { id?: string }).id);
+      // The method first: Fastify builds `routeOptions` anew on every read, for every response.
+      if (request.method === 'POST' && request.routeOptions.url === '/api/realtime/calls/:id/hangup') this.#callEnded((request.params as { id?: string }).id);
     });
     app.addHook('onClose', async () => this.close());
     if (this.logins && this.config.ACCESS_PASSWORD !== undefined) {
