@@ -8,6 +8,8 @@ const digest = (key: string) => createHash('sha256').update(key).digest();
 /** Loopback in IPv4 (127.0.0.0/8), IPv6 (::1) and IPv4-mapped IPv6 form. */
 export function isLoopback(address: string | undefined): boolean {
   if (address === undefined) return false;
+  // The usual spellings first: every request asks, twice (its id and its client).
+  if (address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1') return true;
   const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
   if (isIP(v4) === 4) return v4.startsWith('127.');
   return address === '::1';
