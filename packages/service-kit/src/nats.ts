@@ -1,5 +1,45 @@
-import { connect, Events, DebugEvents, type NatsConnection } from 'nats';
 import type { FastifyBaseLogger as Logger } from 'fastify';
+import { DebugEvents, Events, type NatsConnection } from 'nats';
+import { NatsConnectionImpl, setTransportFactory } from 'nats/lib/nats-base-client/internal_mod.js';
+import { NodeTransport, nodeResolveHost } from 'nats/lib/src/node_transport.js';
+
+/**
+ * nats.js writes its outbound buffer to the socket on the microtask after a publish, so publishes
+ * made by different I/O callbacks of one event-loop turn (many turns' chunks, replies) each cost a
+ * socket write, and on loopback a write costs as much CPU as a small publish itself. This
+ * transport writes the first frame of a loop turn at once (a lone publish waits for nothing) and
+ * gathers the frames sent after it in the same turn into one write once the I/O callbacks have
+ * run (setImmediate); frames keep their order.
+ */
+class BatchingTransport extends NodeTransport {
+  #frames: Uint8Array[] = [];
+  /** Set from the first write of a loop turn until the gathered frames are written. */
+  #window: NodeJS.Immediate | undefined;
+
+  override send(frame: Uint8Array): void {
+    if (this.#window === undefined) {
+      super.send(frame);
+      this.#window = setImmediate(() => this.#writeGathered());
+      return;
+    }
+    this.#frames.push(frame);
+  }
+
+  override close(err?: Error): Promise<void> {
+    // What was sent before a close must not be dropped by it (drain ends with a close).
+    this.#writeGathered();
+    return super.close(err);
+  }
+
+  #writeGathered(): void {
+    if (this.#window !== undefined) clearImmediate(this.#window);
+    this.#window = undefined;
+    const frames = this.#frames;
+    if (frames.length === 0) return;
+    this.#frames = [];
+    super.send(frames.length === 1 ? (frames[0] as Uint8Array) : Buffer.concat(frames));
+  }
+}
 
 /** A NATS connection that keeps reconnecting for as long as the process lives, and knows its state. */
 export interface NatsHandle {
@@ -31,7 +71,9 @@ export async function connectNats(options: NatsOptions): Promise<NatsHandle> {
   const waiting = setInterval(() => log.warn({ servers }, 'still waiting for NATS'), 5_000);
   let nc: NatsConnection;
   try {
-    nc = await connect({
+    // What nats' own `connect` does, with the batching transport in place of its NodeTransport.
+    setTransportFactory({ factory: () => new BatchingTransport(), dnsResolveFn: nodeResolveHost });
+    nc = await NatsConnectionImpl.connect({
       servers,
       name: options.name,
       waitOnFirstConnect: true,
