@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { leanFetch } from './lean-fetch.js';
 import { dataUrl, inputAudioFormat, streamChatCompletion, type ChatDialect } from './openai-chat.js';
 import type { ChatProvider, ProviderRequest, StreamEvent } from './types.js';
 
@@ -25,6 +26,7 @@ export class CompatibleProvider implements ChatProvider {
       baseURL: options.baseUrl,
       maxRetries: 0,
       timeout: options.requestTimeoutMs,
+      fetch: leanFetch,
     });
   }
 

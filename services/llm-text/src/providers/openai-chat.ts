@@ -1,5 +1,6 @@
 import { APIError, type OpenAI } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionContentPart, ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { bodyOf } from './lean-fetch.js';
 import { fromOpenAiError } from './openai-errors.js';
 import { readSseEvents, type SseEvent } from './sse-reader.js';
 import { textOf, type FinishReason, type InputMessage, type InputPart, type ProviderRequest, type StreamEvent } from './types.js';
@@ -84,12 +85,12 @@ export async function* streamChatCompletion(
     ...(dialect.askForUsage ? { stream_options: { include_usage: true } } : {}),
     ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
   };
-  let body: ReadableStream<Uint8Array> | undefined;
+  let body: ReturnType<typeof bodyOf>;
   try {
     const response = await client.chat.completions.create(params, { signal }).asResponse();
-    if (response.body === null) throw new SyntaxError('The provider answered a streamed request without a body.');
-    body = response.body;
-    for await (const batch of readSseEvents(body)) {
+    body = bodyOf(response);
+    if (body === undefined) throw new SyntaxError('The provider answered a streamed request without a body.');
+    for await (const batch of readSseEvents(body.chunks)) {
       for (const sse of batch) {
         // What follows `[DONE]` is ignored, and the rest of the body is let go, as the SDK does.
         if (sse.data === '[DONE]') return;
@@ -107,6 +108,6 @@ export async function* streamChatCompletion(
     if (signal.aborted) throw error;
     throw fromOpenAiError(error);
   } finally {
-    await body?.cancel().catch(() => {});
+    body?.cancel();
   }
 }

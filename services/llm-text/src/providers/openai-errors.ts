@@ -14,7 +14,9 @@ export function fromOpenAiError(error: unknown): UpstreamFailure {
   if (error instanceof APIError && error.status !== undefined) {
     return failureFromStatus(error.status, providerMessage(error), retryAfterMs(error.headers), error);
   }
-  // A body cut mid-stream surfaces from undici as a TypeError ("terminated") or a socket error.
-  if (error instanceof TypeError || (error as { code?: unknown })?.code === 'ECONNRESET') return connectionFailure(error);
+  // A body cut mid-stream surfaces from fetch as a TypeError ("terminated"), from `leanFetch`'s
+  // undici body as a SocketError ("other side closed"), or as a bare socket error.
+  const code = (error as { code?: unknown })?.code;
+  if (error instanceof TypeError || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return connectionFailure(error);
   return unexpectedFailure(error);
 }

@@ -1,5 +1,6 @@
 import OpenAI, { toFile } from 'openai';
 import { fromOpenAiError } from './openai-errors.js';
+import { leanFetch } from './lean-fetch.js';
 import { dataUrl, inputAudioFormat, streamChatCompletion, type ChatDialect } from './openai-chat.js';
 import type { ChatProvider, ProviderRequest, StreamEvent, Transcriber } from './types.js';
 
@@ -38,7 +39,7 @@ export class OpenAiProvider implements ChatProvider, Transcriber {
 
   constructor(options: OpenAiProviderOptions) {
     // Retries are the turn's: it must not retry once a token has been shown.
-    this.#client = new OpenAI({ apiKey: options.apiKey, baseURL: options.baseUrl, maxRetries: 0, timeout: options.requestTimeoutMs });
+    this.#client = new OpenAI({ apiKey: options.apiKey, baseURL: options.baseUrl, maxRetries: 0, timeout: options.requestTimeoutMs, fetch: leanFetch });
     this.#transcriptionModel = options.transcriptionModel;
   }
 

@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { leanFetch } from './lean-fetch.js';
 import { dataUrl, streamChatCompletion, type ChatDialect } from './openai-chat.js';
 import type { ChatProvider, ProviderRequest, StreamEvent } from './types.js';
 
@@ -17,7 +18,7 @@ export class ZhipuProvider implements ChatProvider {
   readonly #client: OpenAI;
 
   constructor(options: { apiKey: string; baseUrl: string; requestTimeoutMs: number }) {
-    this.#client = new OpenAI({ apiKey: options.apiKey, baseURL: options.baseUrl, maxRetries: 0, timeout: options.requestTimeoutMs });
+    this.#client = new OpenAI({ apiKey: options.apiKey, baseURL: options.baseUrl, maxRetries: 0, timeout: options.requestTimeoutMs, fetch: leanFetch });
   }
 
   stream(request: ProviderRequest, signal: AbortSignal): AsyncIterable<StreamEvent> {
