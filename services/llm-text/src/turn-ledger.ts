@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { JSONCodec, RequestStrategy, StorageType, type JetStreamManager, type KV, type NatsConnection } from 'nats';
+import { Empty, headers, JSONCodec, RequestStrategy, StorageType, type JetStreamManager, type KV, type NatsConnection } from 'nats';
 import { createParser, JetStreamNames, ServiceName, Subjects, TurnChunk } from '@voxgate/protocol';
 import { errors } from './errors.js';
 
@@ -11,6 +11,8 @@ export const SWEEP_INTERVAL_MS = 2_000;
 const PING_WAIT_MS = 1_000;
 
 const json = JSONCodec();
+const DELETE_MARKER = headers();
+DELETE_MARKER.set('KV-Operation', 'DEL');
 const chunkParser = createParser(TurnChunk);
 
 interface Entry {
@@ -50,13 +52,28 @@ export class TurnLedger {
     return new TurnLedger(nc, kv, await nc.jetstreamManager(), owner, log);
   }
 
-  /** Lists a turn as this instance's; not awaited, so a turn's start never waits on it. */
+  /**
+   * Lists a turn as this instance's. A plain publish to the bucket's subject rather than an acked
+   * `kv.put`: two JetStream round trips a turn (this and `remove`) cost llm-text more CPU than
+   * the sweep gains from knowing each landed, and a turn's start never waits on it anyway. An
+   * entry lost with NATS leaves that turn unguarded, as a failed put did.
+   */
   add(turnId: string): void {
-    this.#kv.put(turnId, json.encode({ owner: this.#owner } satisfies Entry)).catch((error: unknown) => this.#log.warn({ err: error, turnId }, 'could not list the turn in the ledger'));
+    this.#write(turnId, json.encode({ owner: this.#owner } satisfies Entry), false);
   }
 
   remove(turnId: string): void {
-    this.#kv.delete(turnId).catch((error: unknown) => this.#log.warn({ err: error, turnId }, 'could not take the turn off the ledger'));
+    this.#write(turnId, Empty, true);
+  }
+
+  /** A put or a delete marker, as `kv.put` and `kv.delete` write them (`KV-Operation: DEL`). */
+  #write(turnId: string, data: Uint8Array, deleting: boolean): void {
+    try {
+      const options = deleting ? { headers: DELETE_MARKER } : undefined;
+      this.#nc.publish(`$KV.${BUCKET}.${turnId}`, data, options);
+    } catch (error) {
+      this.#log.warn({ err: error, turnId }, deleting ? 'could not take the turn off the ledger' : 'could not list the turn in the ledger');
+    }
   }
 
   start(): void {
