@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { createParser, StartTurn, Subjects } from '@voxgate/protocol';
 import { addJsonEndpoint, ensureJetStream, serveCatalogue, useProxyForFetch, type ServiceContext } from '@voxgate/service-kit';
+import { AckedPublish } from './acked-publish.js';
 import { AttachmentStore } from './attachments.js';
 import { textCatalogue } from './catalogue.js';
 import { startTurn } from './chat-start.js';
@@ -34,8 +35,9 @@ export async function llmTextApp(app: FastifyInstance, { config, modelsFile, ser
   const catalogue = textCatalogue(config, modelsFile);
   const providers = buildProviders(config, modelsFile, catalogue, serverKeys);
   const ledger = await TurnLedger.open(nc, context.service.info().id, app.log);
+  const chunkPublish = new AckedPublish(nc);
   const runner = new TurnRunner({
-    js: nc.jetstream(),
+    js: chunkPublish,
     history,
     attachments,
     transcriber: providers.transcriber,
@@ -68,5 +70,6 @@ export async function llmTextApp(app: FastifyInstance, { config, modelsFile, ser
     ledger.stop();
     stopSubscription.unsubscribe();
     await runner.drain(config.SHUTDOWN_GRACE_MS);
+    chunkPublish.close();
   });
 }

@@ -1,5 +1,6 @@
 import { Subjects, type TurnChunk } from '@voxgate/protocol';
-import type { JetStreamClient, PubAck } from 'nats';
+import type { PubAck } from 'nats';
+import type { AckedPublish } from './acked-publish.js';
 import { errors } from './errors.js';
 
 /** Tokens arriving within this window after the previous delta go out as one chunk. */
@@ -19,7 +20,7 @@ type ChunkBody = TurnChunk extends infer C ? (C extends TurnChunk ? Omit<C, 'seq
  * JetStream message per token would cost more than the tokens themselves.
  */
 export class ChunkPublisher {
-  readonly #js: JetStreamClient;
+  readonly #js: AckedPublish;
   readonly #turnId: string;
   readonly #subject: string;
   #seq = 0;
@@ -31,7 +32,7 @@ export class ChunkPublisher {
   /** All text handed to `delta`, published or not: the answer as far as it got. */
   text = '';
 
-  constructor(js: JetStreamClient, turnId: string) {
+  constructor(js: AckedPublish, turnId: string) {
     this.#js = js;
     this.#turnId = turnId;
     this.#subject = Subjects.turn(turnId);
@@ -47,7 +48,7 @@ export class ChunkPublisher {
     const seq = ++this.#seq;
     const chunk = { ...body, seq } as TurnChunk;
     const pending: Promise<PubAck | undefined> = this.#js
-      .publish(this.#subject, JSON.stringify(chunk), { msgID: `${this.#turnId}:${seq}` })
+      .publish(this.#subject, JSON.stringify(chunk), `${this.#turnId}:${seq}`)
       .catch((error: unknown) => {
         this.#failure ??= error;
         return undefined;

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { JetStreamClient } from 'nats';
 import type { ChatMessage, ConversationTurn, TurnChunk, Usage } from '@voxgate/protocol';
 import { ServiceError } from '@voxgate/service-kit';
+import type { AckedPublish } from './acked-publish.js';
 import type { AttachmentStore } from './attachments.js';
 import { ChunkPublisher } from './chunk-publisher.js';
 import type { HistoryStore } from './history.js';
@@ -29,7 +29,8 @@ export interface TurnJob {
 }
 
 export interface TurnRunnerOptions {
-  js: JetStreamClient;
+  /** Where the turns' chunks are published. */
+  js: AckedPublish;
   history: HistoryStore;
   attachments: AttachmentStore;
   transcriber: Transcriber | undefined;
