@@ -1,4 +1,4 @@
-import { createInbox, headers, type Msg, type NatsConnection, type PubAck, type Subscription } from 'nats';
+import { createInbox, headers, type Msg, type NatsConnection, type PubAck, type PublishOptions, type Subscription } from 'nats';
 
 /** How long a publish waits for its ack, as nats.js's `js.publish` does by default. */
 const ACK_TIMEOUT_MS = 5_000;
@@ -25,6 +25,7 @@ export class AckedPublish {
   readonly #subscription: Subscription;
   readonly #expiry: NodeJS.Timeout;
   #next = 0;
+  #closed = false;
 
   constructor(nc: NatsConnection) {
     this.#nc = nc;
@@ -33,15 +34,22 @@ export class AckedPublish {
     this.#expiry.unref();
   }
 
-  /** Publishes to a stream's subject; resolves with the ack, rejects when it is refused or lost. */
-  publish(subject: string, data: string, msgID: string): Promise<PubAck> {
+  /**
+   * Publishes to a stream's subject; resolves with the ack, rejects when it is refused or lost.
+   * `msgID` (`Nats-Msg-Id`) lets the stream drop a repeat.
+   */
+  publish(subject: string, data: string, msgID?: string): Promise<PubAck> {
+    if (this.#closed) return Promise.reject(new Error('the publisher is closed'));
     const token = String(++this.#next);
     return new Promise<PubAck>((resolve, reject) => {
       this.#waiting.set(token, { resolve, reject, deadlineMs: Date.now() + ACK_TIMEOUT_MS });
-      const h = headers();
-      h.set('Nats-Msg-Id', msgID);
+      const options: PublishOptions = { reply: this.#prefix + token };
+      if (msgID !== undefined) {
+        options.headers = headers();
+        options.headers.set('Nats-Msg-Id', msgID);
+      }
       try {
-        this.#nc.publish(subject, data, { reply: this.#prefix + token, headers: h });
+        this.#nc.publish(subject, data, options);
       } catch (error) {
         this.#waiting.delete(token);
         reject(error as Error);
@@ -49,8 +57,9 @@ export class AckedPublish {
     });
   }
 
-  /** Fails what still waits and stops listening (after the turns have ended). */
+  /** Fails what still waits and what is published after, and stops listening (after the turns have ended). */
   close(): void {
+    this.#closed = true;
     clearInterval(this.#expiry);
     this.#subscription.unsubscribe();
     for (const waiting of this.#waiting.values()) waiting.reject(new Error('the publisher closed before the ack came'));

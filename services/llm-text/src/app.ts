@@ -30,14 +30,14 @@ export async function llmTextApp(app: FastifyInstance, { config, modelsFile, ser
   const { nc } = context.nats;
   if (useProxyForFetch(config)) app.log.info({ httpProxy: Boolean(config.HTTP_PROXY), httpsProxy: Boolean(config.HTTPS_PROXY) }, 'provider requests go through the proxy');
   await ensureJetStream(nc);
-  const history = await HistoryStore.open(nc);
+  const acked = new AckedPublish(nc);
+  const history = await HistoryStore.open(nc, acked);
   const attachments = await AttachmentStore.open(nc);
   const catalogue = textCatalogue(config, modelsFile);
   const providers = buildProviders(config, modelsFile, catalogue, serverKeys);
   const ledger = await TurnLedger.open(nc, context.service.info().id, app.log);
-  const chunkPublish = new AckedPublish(nc);
   const runner = new TurnRunner({
-    js: chunkPublish,
+    js: acked,
     history,
     attachments,
     transcriber: providers.transcriber,
@@ -70,6 +70,6 @@ export async function llmTextApp(app: FastifyInstance, { config, modelsFile, ser
     ledger.stop();
     stopSubscription.unsubscribe();
     await runner.drain(config.SHUTDOWN_GRACE_MS);
-    chunkPublish.close();
+    acked.close();
   });
 }

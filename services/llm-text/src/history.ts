@@ -1,4 +1,5 @@
 import type { JetStreamClient, JetStreamManager, KV, NatsConnection } from 'nats';
+import type { AckedPublish } from './acked-publish.js';
 import {
   ConversationSummary,
   ConversationTurn,
@@ -37,11 +38,13 @@ export class HistoryStore {
     readonly js: JetStreamClient,
     readonly jsm: JetStreamManager,
     readonly kv: KV,
+    /** The writes a turn makes (summary, exchange), cheaper than `kv.put` and `js.publish`. */
+    readonly publish: AckedPublish,
   ) {}
 
-  static async open(nc: NatsConnection): Promise<HistoryStore> {
+  static async open(nc: NatsConnection, publish: AckedPublish): Promise<HistoryStore> {
     const js = nc.jetstream();
-    return new HistoryStore(js, await nc.jetstreamManager(), await js.views.kv(JetStreamNames.conversationsBucket));
+    return new HistoryStore(js, await nc.jetstreamManager(), await js.views.kv(JetStreamNames.conversationsBucket), publish);
   }
 
   async summary(id: string): Promise<ConversationSummary | undefined> {
@@ -52,7 +55,8 @@ export class HistoryStore {
   }
 
   async saveSummary(summary: ConversationSummary): Promise<void> {
-    await this.kv.put(summary.id, JSON.stringify(summary));
+    // What `kv.put` writes: the value on the bucket's subject for the key.
+    await this.publish.publish(`$KV.${JetStreamNames.conversationsBucket}.${summary.id}`, JSON.stringify(summary));
   }
 
   /** Every conversation, most recently updated first. */
@@ -98,7 +102,7 @@ export class HistoryStore {
         if (!isNotFound(error)) throw error;
       });
     }
-    await this.js.publish(Subjects.history(conversationId), JSON.stringify(turn), { msgID: `history:${turn.turnId}` });
+    await this.publish.publish(Subjects.history(conversationId), JSON.stringify(turn), `history:${turn.turnId}`);
   }
 
   /** Removes the exchanges and the summary; returns the attachment ids the exchanges referred to. */

@@ -11,7 +11,7 @@ t.teardown(() => acked.close());
 
 t.test('a publish to a stream resolves with its ack, in order, and a repeated message id is a duplicate', async (t) => {
   const subject = Subjects.turn(newTurnId());
-  const [first, second] = await Promise.all([acked.publish(subject, '{"n":1}', 'a:1'), acked.publish(subject, '{"n":2}', 'a:2')]);
+  const [first, second] = await Promise.all([acked.publish(subject, '{"n":1}', 'a:1'), acked.publish(subject, '{"n":2}')]);
   t.equal(second.seq, first.seq + 1, 'stored in the order sent');
   t.notOk(first.duplicate);
   const again = await acked.publish(subject, '{"n":1}', 'a:1');
@@ -23,9 +23,10 @@ t.test('a publish no stream takes is refused, not left waiting', async (t) => {
   await t.rejects(acked.publish('nowhere.at.all', '{}', 'b:1'), /JetStream refused the publish: 503/);
 });
 
-t.test('closing fails what still waits', async (t) => {
+t.test('closing fails what still waits and what comes after', async (t) => {
   const closing = new AckedPublish(h.nc);
   const waiting = closing.publish(Subjects.turn(newTurnId()), '{}', 'c:1');
   closing.close();
   await t.rejects(waiting, /closed before the ack/);
+  await t.rejects(closing.publish(Subjects.turn(newTurnId()), '{}', 'c:2'), /is closed/, 'and refuses what comes after');
 });
