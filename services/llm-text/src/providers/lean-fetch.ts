@@ -80,5 +80,12 @@ export function bodyOf(response: Response): { chunks: AsyncIterable<Uint8Array>;
   if (raw !== undefined && !response.bodyUsed && !raw.destroyed) return { chunks: raw, cancel: () => discard(raw) };
   const web = response.body;
   if (web === null) return undefined;
-  return { chunks: web, cancel: () => void web.cancel().catch(() => {}) };
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  // The DOM typings give `ReadableStream` no async iterator; the reader is taken at the first read.
+  async function* chunks(stream: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
+    const taken = stream.getReader();
+    reader = taken;
+    for (let read = await taken.read(); !read.done; read = await taken.read()) yield read.value;
+  }
+  return { chunks: chunks(web), cancel: () => void (reader ?? web).cancel().catch(() => {}) };
 }
