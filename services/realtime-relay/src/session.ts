@@ -40,8 +40,14 @@ const PENDING_MAX_BYTES = 1024 * 1024;
 const SLOW_CLIENT_GRACE_MS = 2_000;
 /** After a close frame, the peer gets this long to answer before its socket is destroyed. */
 const CLOSE_DEADLINE_MS = 1_000;
-/** A slow client's close frame waits behind its backlog; it gets longer to drain it. */
-const SLOW_CLOSE_DEADLINE_MS = 5_000;
+/**
+ * A slow client's notice and close frame wait behind its backlog: it is cut only once the backlog
+ * has not shrunk for this long (a reader that came back gets told why), or at the latest after
+ * `SLOW_CLOSE_MAX_MS`. Nothing new is queued meanwhile, so memory stays what it was.
+ */
+const SLOW_CLOSE_STALL_MS = 5_000;
+const SLOW_CLOSE_MAX_MS = 30_000;
+const SLOW_CLOSE_CHECK_MS = 500;
 /** Bytes of a provider's HTTP refusal body read for its message. */
 const REFUSAL_BODY_MAX_BYTES = 4_096;
 /** Provider frames not yet written past which the provider counts as stalled. */
@@ -134,7 +140,8 @@ export class RealtimeSession {
       client.close(code, reason);
     }
     if (client.readyState !== WebSocket.CLOSED) {
-      setTimeout(() => client.terminate(), reason === 'slow_client' ? SLOW_CLOSE_DEADLINE_MS : CLOSE_DEADLINE_MS).unref();
+      if (reason === 'slow_client') terminateOnceStalled(client);
+      else setTimeout(() => client.terminate(), CLOSE_DEADLINE_MS).unref();
     }
     const upstream = this.#upstream;
     if (upstream.readyState === WebSocket.OPEN) {
@@ -325,4 +332,27 @@ function providerMessage(body: string, apiKey: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Destroys `client` once its queue has not shrunk for `SLOW_CLOSE_STALL_MS`, or after `SLOW_CLOSE_MAX_MS`. */
+function terminateOnceStalled(client: WebSocket): void {
+  const startedAt = Date.now();
+  let lowestBuffered = client.bufferedAmount;
+  let progressAt = startedAt;
+  const check = setInterval(() => {
+    if (client.readyState === WebSocket.CLOSED) {
+      clearInterval(check);
+      return;
+    }
+    const now = Date.now();
+    if (client.bufferedAmount < lowestBuffered) {
+      lowestBuffered = client.bufferedAmount;
+      progressAt = now;
+    }
+    if (now - progressAt > SLOW_CLOSE_STALL_MS || now - startedAt > SLOW_CLOSE_MAX_MS) {
+      clearInterval(check);
+      client.terminate();
+    }
+  }, SLOW_CLOSE_CHECK_MS);
+  check.unref();
 }
