@@ -97,12 +97,12 @@ export function simulatorEnv(simulatorUrl: string): Record<string, string> {
   };
 }
 
-/** Polls `url` until it answers 200; returns false if it has not by `timeoutMs`. */
-export async function waitUntilReady(url: string, timeoutMs: number): Promise<boolean> {
+/** Polls `url` (read again each time: a service may have moved) until it answers 200; false if not by `timeoutMs`. */
+export async function waitUntilReady(url: string | (() => string), timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      const response = await fetch(typeof url === 'string' ? url : url(), { signal: AbortSignal.timeout(1_000) });
       await response.arrayBuffer();
       if (response.ok) return true;
     } catch {

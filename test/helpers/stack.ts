@@ -90,13 +90,30 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ports[name] = chosen[i] ?? 0;
   });
   const running = new Map<ServiceKey, ManagedProcess>();
-  const start = (name: ServiceKey) => running.set(name, spawnService(name, { port: ports[name], env, onLine }));
+  let starting = true;
+  const portMoves = new Map<ServiceKey, number>();
+  const start = (name: ServiceKey) => {
+    const proc = spawnService(name, { port: ports[name], env, onLine });
+    running.set(name, proc);
+    // A port found free can be taken before the service binds it (another test file's outgoing
+    // connection gets it as its local port): at start, the service moves to another free port.
+    void proc.exited.then(async () => {
+      const moves = portMoves.get(name) ?? 0;
+      if (!starting || running.get(name) !== proc || moves >= 3) return;
+      if (!(lines.get(name) ?? []).some((line) => line.includes('EADDRINUSE'))) return;
+      portMoves.set(name, moves + 1);
+      const [port] = await freePorts(1);
+      ports[name] = port ?? 0;
+      start(name);
+    });
+  };
   const wanted = options.services ?? ALL;
   for (const name of wanted) start(name);
 
-  const gatewayUrl = `http://127.0.0.1:${ports.gateway}`;
   const stack: Stack = {
-    gatewayUrl,
+    get gatewayUrl() {
+      return `http://127.0.0.1:${ports.gateway}`;
+    },
     nats,
     simulatorUrl: simulator?.url,
     ports,
@@ -129,12 +146,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
   };
   if (wanted.includes('gateway') && (options.waitReady ?? true)) {
-    if (!(await waitUntilReady(`${gatewayUrl}/readyz`, 30_000))) {
+    // Generous: two test files share two cores, and a busy neighbour slows every start.
+    if (!(await waitUntilReady(() => `${stack.gatewayUrl}/readyz`, 60_000))) {
       const tail = ALL.map((n) => `${n}: ${(lines.get(n) ?? []).slice(-3).join(' | ')}`).join('\n');
       await stack.stop();
-      throw new Error(`the stack did not become ready in 30 s\n${tail}`);
+      throw new Error(`the stack did not become ready in 60 s\n${tail}`);
     }
   }
+  starting = false;
   return stack;
 }
 
