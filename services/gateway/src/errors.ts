@@ -41,6 +41,8 @@ export const errors = defineErrors({
 
   // Realtime WebSockets, refused at upgrade before a relay takes them.
   no_relay: { statusCode: 503, message: 'No realtime relay is taking new sessions right now; try again shortly.' },
+  // Piped realtime WebSockets whose relay vanished without closing them (sent as a GA error event before a 1014 close).
+  relay_lost: { statusCode: 502, message: 'The voice relay stopped; reconnect to continue.' },
 
   // Answered by llm-text and passed on under the same code.
   unknown_model: { statusCode: 404, message: 'No running service offers this model.' },

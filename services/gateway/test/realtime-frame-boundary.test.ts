@@ -50,6 +50,17 @@ t.test('a fragmented message is open until its final continuation; control frame
   t.notOk(boundary.inMessage, 'the final continuation does');
 });
 
+t.test('a close frame is noticed once its header has passed, split across reads or not', async (t) => {
+  const boundary = new FrameBoundary();
+  boundary.feed(Buffer.concat([frame(1, 10), frame(9, 2)]));
+  t.notOk(boundary.closeSeen, 'data and ping frames are not a close');
+  const close = frame(8, 2, { masked: true });
+  boundary.feed(close.subarray(0, 3));
+  t.notOk(boundary.closeSeen, 'not before its header is whole');
+  boundary.feed(close.subarray(3));
+  t.ok(boundary.closeSeen, 'a close frame passed');
+});
+
 t.test('the frames the gateway writes are what a ws peer reads', async (t) => {
   const boundary = new FrameBoundary();
   t.equal(boundary.feed(Buffer.concat([textFrame('{"type":"error"}'), closeFrame(1001, 'bye', true)])), 2 + 16 + 2 + 4 + 5);

@@ -62,7 +62,7 @@ async function fakeGateway(t: Teardown, address: () => string) {
     socket.on('error', () => socket.destroy());
     const result = await dialRelay({ address: address(), request, clientHead: head, requestId: 'req-1', timeoutMs: 500, signal: new AbortController().signal });
     results.push(result);
-    if (result.kind === 'upgraded') pipes.push(pipeSockets(socket, result.socket, result.received, (why) => ends.push(why)));
+    if (result.kind === 'upgraded') pipes.push(pipeSockets({ client: socket, relay: result.socket, received: result.received, clientHead: head, onEnd: (why) => ends.push(why) }));
     else {
       if (result.kind === 'refused') result.socket.destroy();
       socket.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
@@ -240,4 +240,60 @@ t.test('a shutdown close waits for the frame in progress, then gives the client 
   t.equal(messages[1], '{"type":"error","error":{"code":"shutting_down"}}', 'the notice came just before the close');
   t.equal(maskedCloseCode(relay.received()), 1001, 'the relay got a masked close frame with 1001');
   t.match(gateway.ends, ['gateway shutting down']);
+});
+
+/** A client of the fake gateway over a raw relay, with the messages it got and how it closed. */
+async function clientOverRawRelay(t: Teardown) {
+  const relay = await rawRelay(t);
+  const gateway = await fakeGateway(t, () => relay.address);
+  const client = new WebSocket(`${gateway.url}/v1/realtime?model=m`);
+  const messages: string[] = [];
+  client.on('message', (data) => messages.push(data.toString()));
+  client.on('error', () => {});
+  const closed = once(client, 'close') as Promise<[number, Buffer]>;
+  await opened(client);
+  return { relaySocket: await relay.ready, gateway, messages, closed };
+}
+
+/** An unmasked (relay-to-client) frame header for a payload of `length` bytes, up to 65 535. */
+const relayFrameHeader = (opcode: number, length: number) =>
+  length < 126 ? Buffer.from([0x80 | opcode, length]) : Buffer.from([0x80 | opcode, 126, length >> 8, length & 0xff]);
+
+t.test('a relay that vanishes between frames: the client gets a relay_lost event, then a 1014 close', async (t) => {
+  const { relaySocket, gateway, messages, closed } = await clientOverRawRelay(t);
+  relaySocket.write(Buffer.concat([relayFrameHeader(0x1, 5), Buffer.from('hello')]));
+  await new Promise((r) => setTimeout(r, 50));
+  relaySocket.destroy();
+
+  const [code, reason] = await closed;
+  t.equal(code, 1014, 'a 1014 close (bad gateway), not 1006');
+  t.equal(reason.toString(), 'relay_lost');
+  t.equal(messages.length, 2, 'the frame the relay sent, then the notice');
+  t.equal(messages[0], 'hello');
+  t.match(JSON.parse(messages[1] ?? '{}'), { type: 'error', error: { type: 'server_error', code: 'relay_lost', message: /voice relay stopped/ } });
+  t.match(gateway.ends, [/relay ended: client told relay_lost/]);
+});
+
+t.test('a relay that vanishes mid-frame: the client is cut as before (no frame may be inserted there)', async (t) => {
+  const { relaySocket, gateway, messages, closed } = await clientOverRawRelay(t);
+  relaySocket.write(Buffer.concat([relayFrameHeader(0x1, 1_000), Buffer.alloc(400, 'a')]));
+  await new Promise((r) => setTimeout(r, 50));
+  relaySocket.destroy();
+
+  const [code] = await closed;
+  t.equal(code, 1006, 'a bare cut');
+  t.same(messages, [], 'no message: the half frame is not completed by a notice');
+  t.match(gateway.ends, ['relay ended']);
+});
+
+t.test('a relay that closed properly before vanishing: its own close code reaches the client, no notice', async (t) => {
+  const { relaySocket, messages, closed } = await clientOverRawRelay(t);
+  const payload = Buffer.from([0x0f, 0xa0]); // 4000
+  relaySocket.write(Buffer.concat([relayFrameHeader(0x8, payload.length), payload]));
+  await new Promise((r) => setTimeout(r, 50));
+  relaySocket.destroy();
+
+  const [code] = await closed;
+  t.equal(code, 4000, "the relay's close code");
+  t.same(messages, [], 'no relay_lost notice after a close frame');
 });

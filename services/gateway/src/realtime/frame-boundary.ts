@@ -5,7 +5,8 @@ import { randomFillSync } from 'node:crypto';
  * bytes of the frame in progress are still to come, and whether a fragmented message is open. The
  * bytes are never copied, unmasked or changed; only the 2–14 header bytes of each frame are read.
  * The gateway needs this for one thing: at shutdown it may insert its own frames into the pipe
- * (a GA `error` event and a 1001 close), which is only valid between two frames.
+ * (a GA `error` event and a 1001 close), which is only valid between two frames; and when the
+ * relay vanishes, it tells whether the client was already sent a close frame.
  */
 export class FrameBoundary {
   readonly #header = Buffer.alloc(14);
@@ -14,6 +15,7 @@ export class FrameBoundary {
   /** Payload bytes of the current frame still to come. */
   #payloadLeft = 0;
   #inMessage = false;
+  #closeSeen = false;
 
   /** Between two frames: a frame may be inserted here. */
   get atBoundary(): boolean {
@@ -23,6 +25,11 @@ export class FrameBoundary {
   /** Inside a fragmented message: only control frames (close, ping) may be inserted. */
   get inMessage(): boolean {
     return this.#inMessage;
+  }
+
+  /** A close frame's header has passed: the peer has begun the closing handshake. */
+  get closeSeen(): boolean {
+    return this.#closeSeen;
   }
 
   /**
@@ -62,6 +69,7 @@ export class FrameBoundary {
     const opcode = (header[0] as number) & 0x0f;
     // Control frames (0x8–0xF) may sit inside a fragmented message and do not end it.
     if (opcode < 0x8) this.#inMessage = !fin;
+    else if (opcode === 0x8) this.#closeSeen = true;
     return true;
   }
 }

@@ -1,11 +1,15 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { errors } from '../errors.js';
 import { closeFrame, FrameBoundary, textFrame } from './frame-boundary.js';
+import { errorNotice } from './notice.js';
 
 /** When one side has closed, how long the other gets to flush before it is cut. */
 const CLOSE_WAIT_MS = 1_000;
 /** TCP keep-alive on both sides, so a peer that vanished without a FIN is noticed eventually. */
 const KEEP_ALIVE_DELAY_MS = 30_000;
+/** Close code for a relay that vanished (RFC 6455 §7.4.1 "bad gateway"): the page and programs reconnect on it. */
+const RELAY_LOST_CLOSE = 1014;
 const HEAD_END = Buffer.from('\r\n\r\n');
 const NOTHING = Buffer.alloc(0);
 
@@ -32,15 +36,27 @@ interface Direction {
   done: boolean;
 }
 
+export interface PipeOptions {
+  /** The client's upgraded socket. */
+  client: Duplex;
+  /** The relay's socket, after its 101. */
+  relay: Socket;
+  /** The relay's answer as read so far: its head and any frames after it. */
+  received: Buffer;
+  /** Bytes the client sent after its request head, already passed to the relay. */
+  clientHead?: Buffer;
+  /** Called once, when the pipe has ended, with why. */
+  onEnd(why: string): void;
+}
+
 /**
  * Joins the client's upgraded socket and the relay's socket after the relay's 101: the relay's
- * answer (`received`: its head and any frames already read) goes to the client first, then bytes
- * flow both ways untouched, with TCP backpressure end to end. Only frame headers are read (see
- * `frame-boundary.ts`), so that a shutdown can close both sides properly. When either side ends or
- * fails, the other is ended too and both are destroyed within `CLOSE_WAIT_MS`; `onEnd` is called once.
- * `clientHead`: bytes the client sent after its request head, already passed to the relay.
+ * answer goes to the client first, then bytes flow both ways untouched, with TCP backpressure end
+ * to end. Only frame headers are read (see `frame-boundary.ts`), so that a shutdown can close both
+ * sides properly, and so can a relay that vanished. When either side ends or fails, the other is
+ * ended too and both are destroyed within `CLOSE_WAIT_MS`; `onEnd` is called once.
  */
-export function pipeSockets(client: Duplex, relay: Socket, received: Buffer, onEnd: (why: string) => void, clientHead: Buffer = NOTHING): PipeHandle {
+export function pipeSockets({ client, relay, received, clientHead = NOTHING, onEnd }: PipeOptions): PipeHandle {
   let ended = false;
   let resolveClosed: () => void = () => {};
   const closed = new Promise<void>((resolve) => {
@@ -74,16 +90,33 @@ export function pipeSockets(client: Duplex, relay: Socket, received: Buffer, onE
       if (--open === 0) resolveClosed();
     });
   }
-  client.on('error', () => finish('client error', true));
-  relay.on('error', () => finish('relay error', true));
-  client.on('close', () => finish('client closed', false));
-  relay.on('close', () => finish('relay closed', false));
-  // The gateway's server allows half-open sockets; a client's FIN ends the session like a close.
-  client.on('end', () => finish('client ended', false));
-  relay.on('end', () => finish('relay ended', false));
-
   const toClient: Direction = { from: relay, to: client, frames: new FrameBoundary(), done: false };
   const toRelay: Direction = { from: client, to: relay, frames: new FrameBoundary(), done: false };
+
+  /**
+   * The relay's socket ended or failed with no close frame sent toward the client: its process
+   * died. Rather than a bare cut (1006, no reason), the client gets a `relay_lost` event and a
+   * 1014 close, when the stream stands between two frames and the gateway is not closing it itself.
+   */
+  const relayGone = (why: string, abrupt: boolean) => {
+    const frames = toClient.frames;
+    if (ended || toClient.done || toClient.insert || frames.closeSeen || !frames.atBoundary) return finish(why, abrupt);
+    toClient.done = true;
+    toRelay.done = true;
+    // A text frame may not interrupt a fragmented message; the close frame alone may.
+    const close = closeFrame(RELAY_LOST_CLOSE, 'relay_lost', false);
+    client.write(frames.inMessage ? close : Buffer.concat([textFrame(errorNotice(errors.relay_lost())), close]));
+    finish(`${why}: client told relay_lost`, false);
+  };
+
+  client.on('error', () => finish('client error', true));
+  relay.on('error', () => relayGone('relay error', true));
+  client.on('close', () => finish('client closed', false));
+  relay.on('close', () => relayGone('relay closed', false));
+  // The gateway's server allows half-open sockets; a client's FIN ends the session like a close.
+  client.on('end', () => finish('client ended', false));
+  relay.on('end', () => relayGone('relay ended', false));
+
   const headEnd = received.indexOf(HEAD_END);
   toClient.frames.feed(headEnd < 0 ? NOTHING : received.subarray(headEnd + HEAD_END.length));
   toRelay.frames.feed(clientHead);

@@ -171,12 +171,18 @@ export async function realtimeRoute(app: FastifyInstance, options: RealtimeOptio
     const openedAtMs = Date.now();
     let over = false;
     let untrackLive: (() => void) | undefined;
-    const pipe = pipeSockets(socket, dialed.socket, dialed.received, (why) => {
-      over = true;
-      untrackLoad();
-      untrackLive?.();
-      app.log.info({ reqId: context.requestId, relayId: context.relayId, durationMs: Date.now() - openedAtMs, why }, 'realtime connection ended');
-    }, clientHead);
+    const pipe = pipeSockets({
+      client: socket,
+      relay: dialed.socket,
+      received: dialed.received,
+      clientHead,
+      onEnd: (why) => {
+        over = true;
+        untrackLoad();
+        untrackLive?.();
+        app.log.info({ reqId: context.requestId, relayId: context.relayId, durationMs: Date.now() - openedAtMs, why }, 'realtime connection ended');
+      },
+    });
     if (!over) untrackLive = options.live.add({ close: () => closeForShutdown(pipe) });
     // Policy ends (today's minutes spent): the client is told why and not invited to reconnect.
     setEnder(socket, (error) => void pipe.close(1008, error.code, errorNotice(error)));
