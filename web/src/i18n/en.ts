@@ -180,6 +180,7 @@ export const en = {
   'rt.note.steady': 'The connection recovered.',
   'rt.note.providerDown': 'The provider is unavailable: {message} Reconnecting…',
   'rt.note.relayRestarting': 'The voice relay is restarting. Moving to another one…',
+  'rt.note.relayLost': 'The voice relay stopped; moving to another one…',
   'rt.note.tooSlow': 'The connection fell behind the audio and was reset. Reconnecting…',
   'rt.note.gaveUp': 'The connection could not be restored.',
   'rt.note.cannotConnect': 'Could not connect to the voice relay. Check that the realtime-relay service is running.',
