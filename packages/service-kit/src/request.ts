@@ -1,6 +1,7 @@
 import { ErrorCode, JSONCodec, headers as natsHeaders, type Msg, type NatsConnection, type NatsError } from 'nats';
 import type { Static, TSchema } from 'typebox';
 import { Headers, type Parser } from '@voxgate/protocol';
+import { ReplyInbox } from './reply-inbox.js';
 
 const json = JSONCodec();
 
@@ -32,12 +33,12 @@ export interface RequestOptions<Res extends TSchema> {
   requestId?: string | undefined;
 }
 
-/**
- * Sends `body` as JSON to `subject` and parses the reply at this boundary. `nc` may be anything
- * that requests as a connection does (the gateway starts chat turns through its own reply inbox).
- */
+/** What sends a request: a connection (or anything that requests as one does), or a shared reply inbox. */
+export type Requester = Pick<NatsConnection, 'request'> | ReplyInbox;
+
+/** Sends `body` as JSON to `subject` and parses the reply at this boundary. */
 export async function requestJson<Res extends TSchema>(
-  nc: Pick<NatsConnection, 'request'>,
+  nc: Requester,
   subject: string,
   body: unknown,
   options: RequestOptions<Res>,
@@ -46,7 +47,10 @@ export async function requestJson<Res extends TSchema>(
   if (options.requestId) h.set(Headers.requestId, options.requestId);
   let reply: Msg;
   try {
-    reply = await nc.request(subject, json.encode(body), { timeout: options.timeoutMs, headers: h });
+    const data = json.encode(body);
+    reply = await (nc instanceof ReplyInbox
+      ? nc.request(subject, data, { timeoutMs: options.timeoutMs, headers: h })
+      : nc.request(subject, data, { timeout: options.timeoutMs, headers: h }));
   } catch (error) {
     const code = (error as NatsError).code;
     if (code === ErrorCode.NoResponders) {

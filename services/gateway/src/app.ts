@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import { ensureJetStream, type ServiceContext } from '@voxgate/service-kit';
+import { ensureJetStream, ReplyInbox, type ServiceContext } from '@voxgate/service-kit';
 import { Access } from './access/access.js';
 import { securityHeaders } from './access/security-headers.js';
 import { onTurnStarted } from './access/turn-started.js';
@@ -11,7 +11,6 @@ import type { GatewayConfig } from './config.js';
 import { LiveConnections } from './live-connections.js';
 import { parseAllowedOrigins } from './origin.js';
 import { realtimeRoute } from './realtime/upgrade.js';
-import { ReplyInbox } from './reply-inbox.js';
 import { attachmentsRoute } from './routes/api/attachments.js';
 import { chatRoute } from './routes/api/chat.js';
 import { conversationsRoute } from './routes/api/conversations.js';
@@ -45,8 +44,9 @@ export async function gatewayApp(app: FastifyInstance, { config, context, proxie
   app.addHook('onClose', async () => turnFeed.close());
   const reader = new TurnReader(nc, turnFeed, app.log);
   const store = new AttachmentStore(nc);
-  // Chat turns are started through one reply inbox; other requests keep nats.js's own.
-  const inbox = new ReplyInbox(nc);
+  // Chat turns are started through one reply inbox; other requests keep nats.js's own. Its
+  // deadlines are checked often enough that a start times out at most a quarter late.
+  const inbox = new ReplyInbox(nc, { expiryCheckMs: Math.min(1_000, timeoutMs / 4) });
   app.addHook('onClose', async () => inbox.close());
   const delivery = { nats: context.nats, inbox, timeoutMs, reader, live };
   // Streams and sockets get the grace period to end by themselves, then are closed (1001).

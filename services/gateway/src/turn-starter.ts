@@ -1,6 +1,5 @@
-import type { NatsConnection } from 'nats';
 import { createParser, Subjects, TurnStarted, type StartTurn } from '@voxgate/protocol';
-import { requestJson } from '@voxgate/service-kit';
+import { requestJson, type Requester } from '@voxgate/service-kit';
 import { turnStarted } from './access/turn-started.js';
 import { fromNatsFailure } from './nats-errors.js';
 
@@ -11,7 +10,7 @@ const turnStartedParser = createParser(TurnStarted);
  * will be) in JetStream under `Subjects.turn(turnId)`. A refusal becomes the gateway's error.
  */
 export async function startTurn(
-  nc: Pick<NatsConnection, 'request'>,
+  nc: Requester,
   start: StartTurn,
   options: { timeoutMs: number; requestId: string },
 ): Promise<TurnStarted> {

@@ -1,96 +1,64 @@
-import { createInbox, headers, type Msg, type NatsConnection, type PubAck, type PublishOptions, type Subscription } from 'nats';
+import { ErrorCode, headers, type Msg, type MsgHdrs, type NatsConnection, type NatsError, type PubAck } from 'nats';
+import { ReplyInbox } from '@voxgate/service-kit';
 
 /** How long a publish waits for its ack, as nats.js's `js.publish` does by default. */
 const ACK_TIMEOUT_MS = 5_000;
-/** How often unanswered publishes are checked against their deadline. */
-const EXPIRY_CHECK_MS = 1_000;
-
-interface Waiting {
-  resolve(ack: PubAck): void;
-  reject(error: Error): void;
-  deadlineMs: number;
-}
 
 /**
- * JetStream publishes that wait for the stream's ack, answered on one wildcard subscription.
- * nats.js's `js.publish` makes each a request: a reply inbox entry, a timer, and on success an
- * error object with a stack (its request's cancel), which together cost llm-text more CPU than
- * the publish; a turn makes several. Deadlines are checked once a second instead, so a lost ack
- * fails within one more second than the timeout.
+ * JetStream publishes that wait for the stream's ack, the acks answered on the shared reply inbox
+ * instead of a nats.js request each (`js.publish` is one: an inbox entry, a timer and, even on
+ * success, an error object with a stack, which together cost llm-text more CPU than the publish;
+ * a turn makes several). A lost ack fails within one more second than the timeout.
  */
 export class AckedPublish {
-  readonly #nc: NatsConnection;
-  readonly #prefix = `${createInbox()}.`;
-  readonly #waiting = new Map<string, Waiting>();
-  readonly #subscription: Subscription;
-  readonly #expiry: NodeJS.Timeout;
-  #next = 0;
+  readonly #inbox: ReplyInbox;
   #closed = false;
 
   constructor(nc: NatsConnection) {
-    this.#nc = nc;
-    this.#subscription = nc.subscribe(`${this.#prefix}*`, { callback: (_error, msg) => this.#answer(msg) });
-    this.#expiry = setInterval(() => this.#expire(), EXPIRY_CHECK_MS);
-    this.#expiry.unref();
+    this.#inbox = new ReplyInbox(nc);
   }
 
   /**
    * Publishes to a stream's subject; resolves with the ack, rejects when it is refused or lost.
    * `msgID` (`Nats-Msg-Id`) lets the stream drop a repeat.
    */
-  publish(subject: string, data: string, msgID?: string): Promise<PubAck> {
-    if (this.#closed) return Promise.reject(new Error('the publisher is closed'));
-    const token = String(++this.#next);
-    return new Promise<PubAck>((resolve, reject) => {
-      this.#waiting.set(token, { resolve, reject, deadlineMs: Date.now() + ACK_TIMEOUT_MS });
-      const options: PublishOptions = { reply: this.#prefix + token };
-      if (msgID !== undefined) {
-        options.headers = headers();
-        options.headers.set('Nats-Msg-Id', msgID);
-      }
-      try {
-        this.#nc.publish(subject, data, options);
-      } catch (error) {
-        this.#waiting.delete(token);
-        reject(error as Error);
-      }
-    });
+  async publish(subject: string, data: string, msgID?: string): Promise<PubAck> {
+    if (this.#closed) throw new Error('the publisher is closed');
+    let h: MsgHdrs | undefined;
+    if (msgID !== undefined) {
+      h = headers();
+      h.set('Nats-Msg-Id', msgID);
+    }
+    let msg: Msg;
+    try {
+      msg = await this.#inbox.request(subject, data, { timeoutMs: ACK_TIMEOUT_MS, headers: h });
+    } catch (error) {
+      throw ackFailure(error);
+    }
+    if (msg.headers?.hasError) throw new Error(`JetStream refused the publish: ${msg.headers.code} ${msg.headers.description}`);
+    const ack = msg.json<PubAck & { error?: { description?: string } }>();
+    if (ack.error !== undefined) throw new Error(`JetStream refused the publish: ${ack.error.description ?? 'no reason given'}`);
+    return ack;
   }
 
   /** Fails what still waits and what is published after, and stops listening (after the turns have ended). */
   close(): void {
     this.#closed = true;
-    clearInterval(this.#expiry);
-    this.#subscription.unsubscribe();
-    for (const waiting of this.#waiting.values()) waiting.reject(new Error('the publisher closed before the ack came'));
-    this.#waiting.clear();
+    this.#inbox.close();
   }
+}
 
-  #answer(msg: Msg): void {
-    const token = msg.subject.slice(this.#prefix.length);
-    const waiting = this.#waiting.get(token);
-    if (waiting === undefined) return;
-    this.#waiting.delete(token);
+/** The inbox's failure in the publisher's words. */
+function ackFailure(error: unknown): unknown {
+  switch ((error as NatsError).code) {
     // No stream listens on the subject: the server answers with a 503 status and no body.
-    if (msg.headers?.hasError) {
-      waiting.reject(new Error(`JetStream refused the publish: ${msg.headers.code} ${msg.headers.description}`));
-      return;
-    }
-    try {
-      const ack = msg.json<PubAck & { error?: { description?: string } }>();
-      if (ack.error !== undefined) waiting.reject(new Error(`JetStream refused the publish: ${ack.error.description ?? 'no reason given'}`));
-      else waiting.resolve(ack);
-    } catch (error) {
-      waiting.reject(error as Error);
-    }
-  }
-
-  #expire(): void {
-    const nowMs = Date.now();
-    for (const [token, waiting] of this.#waiting) {
-      if (waiting.deadlineMs > nowMs) continue;
-      this.#waiting.delete(token);
-      waiting.reject(new Error(`no JetStream ack within ${ACK_TIMEOUT_MS} ms`));
-    }
+    case ErrorCode.NoResponders:
+      return new Error('JetStream refused the publish: 503 no stream takes the subject', { cause: error });
+    case ErrorCode.Timeout:
+      return new Error(`no JetStream ack within ${ACK_TIMEOUT_MS} ms`, { cause: error });
+    case ErrorCode.ConnectionClosed:
+      return new Error('the publisher closed before the ack came', { cause: error });
+    default:
+      return error;
   }
 }

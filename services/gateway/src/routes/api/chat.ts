@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { ErrorBody, TurnStarted, type StartTurn } from '@voxgate/protocol';
+import type { ReplyInbox } from '@voxgate/service-kit';
 import { newId } from '../../attachment-store.js';
 import { parseChatRequest, requireJson } from '../../chat-input.js';
-import type { ReplyInbox } from '../../reply-inbox.js';
 import { startTurn } from '../../turn-starter.js';
 import { streamTurn, type TurnStreamDeps } from '../../turn-stream.js';
 

@@ -1,11 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TurnChunk, Usage } from '@voxgate/protocol';
-import type { NatsHandle, ServiceError } from '@voxgate/service-kit';
+import type { NatsHandle, ReplyInbox, ServiceError } from '@voxgate/service-kit';
 import { newId, type AttachmentStore } from '../../attachment-store.js';
 import { requireJson } from '../../chat-input.js';
 import { errors, isGatewayErrorCode } from '../../errors.js';
 import { fromChatCompletionRequest } from '../../openai/convert.js';
-import type { ReplyInbox } from '../../reply-inbox.js';
 import { openAiErrorType, type ChatCompletion, type ChatCompletionChunk, type CompletionUsage, type FinishReason } from '../../openai/wire.js';
 import { SseWriter } from '../../sse.js';
 import { startTurn } from '../../turn-starter.js';
