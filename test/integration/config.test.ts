@@ -10,10 +10,10 @@ function run(service: ServiceKey, env: Record<string, string>) {
   const result = spawnSync(process.execPath, [SERVICES[service]], {
     cwd: REPO_ROOT,
     // An unreachable NATS: if config were accepted, the service would hang waiting, and the
-    // timeout below would say so.
+    // timeout below would say so. Generous, as a start on a busy machine can take seconds.
     env: { PATH: process.env.PATH ?? '', NATS_URL: 'nats://127.0.0.1:1', ...env },
     encoding: 'utf8',
-    timeout: 10_000,
+    timeout: 30_000,
   });
   return { status: result.status, stderr: result.stderr, stdout: result.stdout };
 }

@@ -56,9 +56,12 @@ t.test('a killed service is reported missing too', async (t) => {
 t.test('a NATS outage makes every /readyz 503; recovery makes them 200 without restarts', async (t) => {
   const idsBefore = (await gatewayStatus()).body.services.flatMap((s) => s.instances.map((i) => i.id)).sort();
   await stack.nats.stop();
+  let lastCodes: number[] = [];
   const codes = await waitFor('all services not ready', async () => {
-    const c = await readyCodes();
-    return c.every((code) => code === 503) ? c : undefined;
+    lastCodes = await readyCodes();
+    return lastCodes.every((code) => code === 503) ? lastCodes : undefined;
+  }, { timeoutMs: 30_000 }).catch((error: Error) => {
+    throw new Error(`${error.message}; /readyz of ${Object.keys(stack.ports).join(', ')}: ${lastCodes.join(', ')}`, { cause: error });
   });
   t.same(codes, [503, 503, 503, 503]);
   t.equal((await gatewayStatus()).body.nats, 'disconnected');
