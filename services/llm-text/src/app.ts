@@ -64,9 +64,11 @@ export async function llmTextApp(app: FastifyInstance, { config, modelsFile, ser
   serveConversations(context.service, app.log, history, attachments);
   const stopSubscription = serveStop(nc, runner, app.log);
   ledger.start();
-  // Running turns get the grace period to finish; those still running then end as stopped (with
-  // their partial text), all before NATS drains.
+  // First the endpoints leave their queue groups, so that a turn asked now starts on another
+  // instance instead of here, where the grace would cut it. Running turns get the grace period to
+  // finish; those still running then end as stopped (with their partial text), before NATS drains.
   app.addHook('preClose', async () => {
+    await context.service.stop().catch((error: unknown) => app.log.warn({ err: error }, 'the NATS endpoints did not stop cleanly'));
     ledger.stop();
     stopSubscription.unsubscribe();
     await runner.drain(config.SHUTDOWN_GRACE_MS);
