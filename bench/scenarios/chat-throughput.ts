@@ -17,7 +17,7 @@ const PROMPT = `Write at length. [sim:tokens=${TOKENS}]`;
 type Side = 'direct' | 'chain';
 
 async function measure(context: RunContext, gatewayUrl: string, simulatorUrl: string) {
-  const settings = { tokens: TOKENS, maxTokens: TOKENS, warmupRounds: 1, rounds: context.quick ? 2 : 8 };
+  const settings = { tokens: TOKENS, maxTokens: TOKENS, warmupRounds: context.quick ? 1 : 5, rounds: context.quick ? 2 : 12 };
   const clients = { direct: simulatorClient(simulatorUrl), chain: gatewayV1Client(gatewayUrl) };
   const rounds: { side: Side; tokensPerSec: number; totalMs: number }[] = [];
   let reference: string | undefined;
@@ -35,7 +35,7 @@ async function measure(context: RunContext, gatewayUrl: string, simulatorUrl: st
       if (round < settings.warmupRounds) continue;
       const tokensPerSec = TOKENS / (result.totalMs / 1000);
       rounds.push({ side, tokensPerSec, totalMs: result.totalMs });
-      context.progress(`round ${round}/${settings.rounds} ${side}: ${Math.round(tokensPerSec)} tokens/s`);
+      context.progress(`round ${round - settings.warmupRounds + 1}/${settings.rounds} ${side}: ${Math.round(tokensPerSec)} tokens/s`);
     }
   }
   const over = (side: Side, key: 'tokensPerSec' | 'totalMs') => median(rounds.filter((r) => r.side === side).map((r) => r[key]));
