@@ -36,29 +36,29 @@ t.test('a typed request gets a typed answer and carries the request id', async (
 t.test('a payload off-schema is refused at the boundary with a 400', async (t) => {
   const error = await requestJson(nc, 'test.add', { a: 'two' }, { response: Sum, timeoutMs: 1_000 }).catch((e: unknown) => e);
   t.type(error, NatsRequestError);
-  t.match(error, { failure: 'service_error', statusCode: 400, code: 'invalid_request' });
+  t.has(error, { failure: 'service_error', statusCode: 400, code: 'invalid_request' });
 });
 
 t.test('a ServiceError keeps its code and status across NATS; other errors stay inside', async (t) => {
   const known = await requestJson(nc, 'test.add', { a: 500, b: 1 }, { response: Sum, timeoutMs: 1_000 }).catch((e: unknown) => e);
   t.match(known, { failure: 'service_error', statusCode: 422, code: 'too_big', message: 'Numbers over 100 are refused.' });
   const unknown = await requestJson(nc, 'test.add', { a: -1, b: 1 }, { response: Sum, timeoutMs: 1_000 }).catch((e: unknown) => e);
-  t.match(unknown, { failure: 'service_error', statusCode: 500, code: 'internal_error' });
+  t.has(unknown, { failure: 'service_error', statusCode: 500, code: 'internal_error' });
   t.notMatch((unknown as Error).message, 'secret');
 });
 
 t.test('nobody listening is told apart from nobody answering', async (t) => {
   const none = await requestJson(nc, 'test.nobody', {}, { response: Sum, timeoutMs: 500 }).catch((e: unknown) => e);
-  t.match(none, { failure: 'no_responders' });
+  t.has(none, { failure: 'no_responders' });
   const silent = nc.subscribe('test.silent');
   t.teardown(() => silent.unsubscribe());
   const slow = await requestJson(nc, 'test.silent', {}, { response: Sum, timeoutMs: 200 }).catch((e: unknown) => e);
-  t.match(slow, { failure: 'timeout' });
+  t.has(slow, { failure: 'timeout' });
 });
 
 t.test('an answer off-schema is caught at the caller', async (t) => {
   const odd = nc.subscribe('test.odd', { callback: (_e, m) => m.respond(new TextEncoder().encode('{"total":5}')) });
   t.teardown(() => odd.unsubscribe());
   const error = await requestJson(nc, 'test.odd', {}, { response: Sum, timeoutMs: 1_000 }).catch((e: unknown) => e);
-  t.match(error, { failure: 'invalid_response' });
+  t.has(error, { failure: 'invalid_response' });
 });

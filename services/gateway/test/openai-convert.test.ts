@@ -45,8 +45,8 @@ t.test('OpenAI messages become a stateless turn with inline files split out', as
   t.equal(converted.start.maxOutputTokens, 12);
   t.equal(converted.attachments.length, 2);
   const [img, aud] = converted.attachments;
-  t.match(img?.record, { kind: 'image', mime: 'image/png', width: 8, height: 4, bytes: image.length });
-  t.match(aud?.record, { kind: 'audio', mime: 'audio/wav', bytes: audio.length });
+  t.has(img?.record, { kind: 'image', mime: 'image/png', width: 8, height: 4, bytes: image.length });
+  t.has(aud?.record, { kind: 'audio', mime: 'audio/wav', bytes: audio.length });
   t.same(converted.start.messages, [
     { role: 'system', content: [{ type: 'text', text: 'be brief' }] },
     {

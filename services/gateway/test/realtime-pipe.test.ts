@@ -154,9 +154,9 @@ t.test('refusals and failures are reported, not thrown', async (t) => {
   };
 
   relay.refuseNext(true);
-  t.match(await attempt(), { kind: 'refused', statusCode: 503 });
+  t.has(await attempt(), { kind: 'refused', statusCode: 503 });
   address = `ws://127.0.0.1:${closedPort}`;
-  t.match(await attempt(), { kind: 'failed', reason: 'ECONNREFUSED' });
+  t.has(await attempt(), { kind: 'failed', reason: 'ECONNREFUSED' });
   address = `ws://127.0.0.1:${silentPort}`;
   t.match(await attempt(), { kind: 'failed', reason: /no answer within 500 ms/ });
   address = 'wss://127.0.0.1:1';
@@ -239,7 +239,7 @@ t.test('a shutdown close waits for the frame in progress, then gives the client 
   t.equal(messages[0]?.length, payload.length, 'the frame in progress was not cut');
   t.equal(messages[1], '{"type":"error","error":{"code":"shutting_down"}}', 'the notice came just before the close');
   t.equal(maskedCloseCode(relay.received()), 1001, 'the relay got a masked close frame with 1001');
-  t.match(gateway.ends, ['gateway shutting down']);
+  t.has(gateway.ends, ['gateway shutting down']);
 });
 
 /** A client of the fake gateway over a raw relay, with the messages it got and how it closed. */
@@ -270,7 +270,7 @@ t.test('a relay that vanishes between frames: the client gets a relay_lost event
   t.equal(reason.toString(), 'relay_lost');
   t.equal(messages.length, 2, 'the frame the relay sent, then the notice');
   t.equal(messages[0], 'hello');
-  t.match(JSON.parse(messages[1] ?? '{}'), { type: 'error', error: { type: 'server_error', code: 'relay_lost', message: /voice relay stopped/ } });
+  t.match(JSON.parse(messages[1] ?? '{}'), { type: /^error$/, error: { type: 'server_error', code: 'relay_lost', message: /voice relay stopped/ } });
   t.match(gateway.ends, [/relay ended: client told relay_lost/]);
 });
 
@@ -283,7 +283,7 @@ t.test('a relay that vanishes mid-frame: the client is cut as before (no frame m
   const [code] = await closed;
   t.equal(code, 1006, 'a bare cut');
   t.same(messages, [], 'no message: the half frame is not completed by a notice');
-  t.match(gateway.ends, ['relay ended']);
+  t.has(gateway.ends, ['relay ended']);
 });
 
 t.test('a relay that closed properly before vanishing: its own close code reaches the client, no notice', async (t) => {

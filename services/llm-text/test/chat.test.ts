@@ -18,9 +18,9 @@ t.test('a streamed answer arrives whole, numbered 1..n without gaps, ending in d
   const started = await h.start({ model: 'gpt-4o-mini', mode: 'stateless', messages: say('Hello there [sim:tokens=300]'), maxOutputTokens: 120 });
   const chunks = await h.chunks(started.turnId);
   t.same(chunks.map((c) => c.seq), chunks.map((_, i) => i + 1), 'seqs are 1..n');
-  t.match(chunks[0], { type: 'start', model: 'gpt-4o-mini', conversationId: started.conversationId });
+  t.has(chunks[0], { type: 'start', model: 'gpt-4o-mini', conversationId: started.conversationId });
   const final = chunks.at(-1);
-  t.match(final, { type: 'done', finishReason: 'length', usage: { outputTokens: 120 } });
+  t.has(final, { type: 'done', finishReason: 'length', usage: { outputTokens: 120 } });
   t.equal(chunks.filter((c) => c.type === 'done' || c.type === 'error').length, 1, 'exactly one final chunk');
 
   const direct = await new OpenAI({ apiKey: 'k', baseURL: `${h.sim.url}/openai/v1` }).chat.completions.create({
@@ -45,7 +45,7 @@ t.test('an image attachment reaches the provider as an inline image of its decod
   const chunks = await h.chunks(started.turnId);
   t.match(textOf(chunks), /Image 1: png 320x200/);
   const [request] = await h.sim.requests('openai');
-  t.match(request?.parts, [{ type: 'text' }, { type: 'image', source: 'inline', format: 'png', widthPx: 320, heightPx: 200, bytes: png.length }]);
+  t.has(request?.parts, [{ type: 'text' }, { type: 'image', source: 'inline', format: 'png', widthPx: 320, heightPx: 200, bytes: png.length }]);
 });
 
 t.test('a voice message goes as audio to an audio model, and as its transcript to others', async (t) => {
@@ -57,7 +57,7 @@ t.test('a voice message goes as audio to an audio model, and as its transcript t
   const asAudio = await h.chunks((await h.start({ model: 'gpt-4o-audio-preview', mode: 'stateless', messages: voice, maxOutputTokens: 200 })).turnId);
   t.notOk(asAudio.some((c) => c.type === 'transcript'), 'no transcript for an audio model');
   t.match(textOf(asAudio), /Audio 1: wav/);
-  t.match((await h.sim.requests('openai')).at(-1)?.parts, [{ type: 'audio', format: 'wav', bytes: wav.length }]);
+  t.has((await h.sim.requests('openai')).at(-1)?.parts, [{ type: 'audio', format: 'wav', bytes: wav.length }]);
 
   await h.sim.reset();
   const asText = await h.chunks((await h.start({ model: 'gpt-4o-mini', mode: 'stateless', messages: voice, maxOutputTokens: 200 })).turnId);
@@ -82,8 +82,8 @@ t.test('Gemini streams with inline parts, system instruction and usage', async (
   });
   const chunks = await h.chunks(started.turnId);
   t.match(textOf(chunks), /Simulated answer from gemini-2\.5-flash\. You said: "Describe \[sim:tokens=400\]"[\s\S]*Image 1: png 64x48/);
-  t.match(chunks.at(-1), { type: 'done', finishReason: 'length', usage: { outputTokens: 200 } });
-  t.match((await h.sim.requests('gemini')).at(-1), { stream: true, authPresent: true });
+  t.has(chunks.at(-1), { type: 'done', finishReason: 'length', usage: { outputTokens: 200 } });
+  t.has((await h.sim.requests('gemini')).at(-1), { stream: true, authPresent: true });
 });
 
 t.test('Zhipu GLM-4V gets bare base64 images and answers', async (t) => {
@@ -96,7 +96,7 @@ t.test('Zhipu GLM-4V gets bare base64 images and answers', async (t) => {
     maxOutputTokens: 200,
   });
   const chunks = await h.chunks(started.turnId);
-  t.match(chunks.at(-1), { type: 'done' }, 'no 1210 refusal');
+  t.has(chunks.at(-1), { type: 'done' }, 'no 1210 refusal');
   t.match(textOf(chunks), /Image 1: png 100x50/);
 });
 
@@ -104,7 +104,7 @@ t.test('a compatible server from MODELS_FILE is called with its own model id and
   await h.sim.reset();
   const chunks = await h.chunks((await h.start({ model: 'local/llama3.2', mode: 'stateless', messages: say('hi'), maxOutputTokens: 50 })).turnId);
   t.match(textOf(chunks), /^Simulated answer from llama3\.2\./);
-  t.match((await h.sim.requests('openai')).at(-1), { model: 'llama3.2', authPresent: true });
+  t.has((await h.sim.requests('openai')).at(-1), { model: 'llama3.2', authPresent: true });
 });
 
 t.test('bad requests are refused with a code before a turn starts', async (t) => {

@@ -33,7 +33,7 @@ t.test('with the proxy down, a turn fails as upstream_unavailable: nothing went 
   // The openai SDK's clients send through leanFetch, Gemini's through the global fetch: both must fail.
   for (const model of ['gpt-4o-mini', 'gemini-2.5-flash', 'glm-4-flash']) {
     const chunks = await h.chunks((await h.start({ model, mode: 'stateless', messages: say('hi') })).turnId);
-    t.match(chunks.at(-1), { type: 'error', code: 'upstream_unavailable' }, model);
+    t.has(chunks.at(-1), { type: 'error', code: 'upstream_unavailable' }, model);
   }
   t.same(await h.sim.requests(), [], 'the simulator saw nothing');
 });

@@ -95,9 +95,9 @@ t.test('a wss: provider through the CONNECT tunnel, its certificate checked', as
   const relay = await startRelay({ ...baseEnv, NODE_EXTRA_CA_CERTS: certFile });
   t.teardown(() => relay.proc.stop());
   const client = await connectClient(`${relay.url}/v1/realtime?model=gpt-realtime`);
-  t.match(await client.next('session.created'), { session: { id: 'sess_tls' } });
+  t.has(await client.next('session.created'), { session: { id: 'sess_tls' } });
   client.send({ type: 'response.create' });
-  t.match(await client.next('response.done'), { response: { id: 'resp_tls' } });
+  t.has(await client.next('response.done'), { response: { id: 'resp_tls' } });
   t.equal(proxy.tunnels.get(`localhost:${port}`), 1, 'one CONNECT tunnel to the provider');
   t.same(seen, [{ authorization: 'Bearer sk-test-tls', url: '/openai/v1/realtime?model=gpt-realtime' }], 'the key and model arrived inside TLS');
   client.ws.close();
@@ -109,6 +109,6 @@ t.test('a wss: provider through the CONNECT tunnel, its certificate checked', as
   const refused = await connectClient(`${untrusting.url}/v1/realtime?model=gpt-realtime`);
   const closed = await refused.closed;
   t.equal(closed.code, 1011);
-  t.match(refused.events.find((e) => e.type === 'error'), { error: { code: 'provider_unavailable' } });
+  t.has(refused.events.find((e) => e.type === 'error'), { error: { code: 'provider_unavailable' } });
   t.equal(seen.length, 1, 'the untrusted provider never got the key');
 });

@@ -51,7 +51,7 @@ t.test('OpenAI passthrough: events flow both ways, audio byte-identical', async 
   );
 
   const usage = await waitFor('usage event', () => published.find((p) => p.subject === RealtimeSubjects.usage));
-  t.match(usage.data, { model: 'gpt-realtime', provider: 'openai', conversationId: 'conv_passthrough1', inputTokens: 10, outputTokens: 20, totalTokens: 30 });
+  t.has(usage.data, { model: 'gpt-realtime', provider: 'openai', conversationId: 'conv_passthrough1', inputTokens: 10, outputTokens: 20, totalTokens: 30 });
   const transcripts = await waitFor('transcripts', () => {
     const found = published.filter((p) => p.subject === RealtimeSubjects.transcript);
     return found.length >= 2 ? found : undefined;
@@ -63,29 +63,29 @@ t.test('OpenAI passthrough: events flow both ways, audio byte-identical', async 
   const js = nc.jetstream();
   const kv = await js.views.kv('voxgate-conversations');
   const summary = await waitFor('conversation summary', async () => (await kv.get('conv_passthrough1'))?.json<{ title: string; model: string }>());
-  t.match(summary, { title: 'hello there', model: 'gpt-realtime' });
+  t.has(summary, { title: 'hello there', model: 'gpt-realtime' });
   const jsm = await nc.jetstreamManager();
   const stored = await jsm.streams.getMessage('VOXGATE_HISTORY', { last_by_subj: 'voxgate.history.conv_passthrough1' });
-  t.match(stored.json(), { answer: 'general kenobi', user: { role: 'user', content: [{ type: 'text', text: 'hello there' }] }, status: 'done' });
+  t.has(stored.json(), { answer: 'general kenobi', user: { role: 'user', content: [{ type: 'text', text: 'hello there' }] }, status: 'done' });
 
   client.ws.close();
   const closedAt = Date.now();
   await waitFor('provider socket closed', () => (upstream?.socket.readyState === upstream?.socket.CLOSED ? true : undefined), { timeoutMs: 1_000, intervalMs: 20 });
   t.ok(Date.now() - closedAt <= 1_000, 'the provider socket closes within a second of the client');
   const closed = await waitFor('closed event', () => published.find((p) => p.subject === RealtimeSubjects.sessionClosed && p.data.conversationId === 'conv_passthrough1'));
-  t.match(closed.data, { reason: 'client_closed', model: 'gpt-realtime', provider: 'openai' });
+  t.has(closed.data, { reason: 'client_closed', model: 'gpt-realtime', provider: 'openai' });
   t.ok(published.some((p) => p.subject === RealtimeSubjects.sessionOpened && p.data.conversationId === 'conv_passthrough1'));
 });
 
 t.test('GLM: events renamed, audio resampled to 16 kHz WAV, truncate answered locally, heartbeats absorbed', async (t) => {
   const client = await connectClient(`${relay.url}/v1/realtime?model=glm-realtime-flash`);
   const created = await client.next('session.created');
-  t.match(created, { session: { type: 'realtime', model: 'glm-realtime-flash', audio: { input: { format: { type: 'audio/pcm', rate: 24000 } } } } });
+  t.has(created, { session: { type: 'realtime', model: 'glm-realtime-flash', audio: { input: { format: { type: 'audio/pcm', rate: 24000 } } } } });
   const upstream = lastProviderSocket();
   t.equal(upstream?.kind, 'glm');
   t.equal(upstream?.authorization, 'Bearer zhipu-test-key');
   const first = JSON.parse(upstream?.frames[0] ?? '{}');
-  t.match(first, { type: 'session.update', session: { model: 'glm-realtime-flash', input_audio_format: 'wav', turn_detection: { type: 'server_vad' }, beta_fields: { chat_mode: 'audio' } } });
+  t.has(first, { type: 'session.update', session: { model: 'glm-realtime-flash', input_audio_format: 'wav', turn_detection: { type: 'server_vad' }, beta_fields: { chat_mode: 'audio' } } });
 
   client.send({
     type: 'session.update',
@@ -100,13 +100,13 @@ t.test('GLM: events renamed, audio resampled to 16 kHz WAV, truncate answered lo
   for (let i = 0; i < 5; i++) client.send({ type: 'input_audio_buffer.append', audio: Buffer.alloc(960).toString('base64') });
   client.send({ type: 'conversation.item.truncate', event_id: 'ev_t', item_id: 'item_g', content_index: 0, audio_end_ms: 120 });
   const truncated = await client.next('conversation.item.truncated');
-  t.match(truncated, { item_id: 'item_g', content_index: 0, audio_end_ms: 120 });
+  t.has(truncated, { item_id: 'item_g', content_index: 0, audio_end_ms: 120 });
   client.send({ type: 'response.create', response: { metadata: { deltas: '2' } } });
   await client.next('response.done');
 
   const sent = (upstream?.frames ?? []).map((f) => JSON.parse(f) as Record<string, unknown>);
   const update = sent.find((e, i) => i > 0 && e.type === 'session.update');
-  t.match(update, {
+  t.has(update, {
     session: { instructions: 'short answers', voice: 'tongtong', turn_detection: { type: 'client_vad' }, tools: [{ type: 'function', name: 'get_time' }] },
   });
   t.notOk((update?.session as { tools?: { function?: unknown }[] } | undefined)?.tools?.[0]?.function, 'tools stay flat');
@@ -147,9 +147,9 @@ t.test('bad input gets GA error events while another session keeps working', asy
     const before = client.events.filter((e) => e.type === 'error').length;
     client.ws.send(frame, { binary: Buffer.isBuffer(frame) });
     const error = await waitFor(code, () => client.events.filter((e) => e.type === 'error')[before]);
-    t.match(error, { type: 'error', error: { type: 'invalid_request_error', code } }, code);
+    t.has(error, { type: 'error', error: { type: 'invalid_request_error', code } }, code);
   }
-  t.match(client.events.find((e) => (e.error as { code?: string } | undefined)?.code === 'unknown_event_type'), { error: { event_id: 'ev_x' } });
+  t.has(client.events.find((e) => (e.error as { code?: string } | undefined)?.code === 'unknown_event_type'), { error: { event_id: 'ev_x' } });
   t.equal(client.ws.readyState, client.ws.OPEN, 'the session stays open');
   bystander.send({ type: 'response.create', response: { metadata: { deltas: '1' } } });
   await bystander.next('response.done');

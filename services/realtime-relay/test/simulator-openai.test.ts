@@ -16,7 +16,7 @@ function after(client: Client, type: string, from: number, timeoutMs = 10_000): 
 t.test('gpt-realtime passes through: session, speech, transcript, audio answer, items, cancel, truncate', async (t) => {
   const client = await connectClient(url);
   const created = await client.next('session.created');
-  t.match(created, { session: { type: 'realtime', model: 'gpt-realtime', audio: { input: { format: { type: 'audio/pcm', rate: 24000 } } } } });
+  t.has(created, { session: { type: 'realtime', model: 'gpt-realtime', audio: { input: { format: { type: 'audio/pcm', rate: 24000 } } } } });
 
   client.send({
     type: 'session.update',
@@ -31,7 +31,7 @@ t.test('gpt-realtime passes through: session, speech, transcript, audio answer, 
     },
   });
   const updated = await client.next('session.updated');
-  t.match(updated, { session: { audio: { input: { transcription: { model: 'gpt-4o-mini-transcribe' } }, output: { voice: 'marin' } } } });
+  t.has(updated, { session: { audio: { input: { transcription: { model: 'gpt-4o-mini-transcribe' } }, output: { voice: 'marin' } } } });
   t.notOk(client.events.some((e) => e.type === 'error'), 'the GA session.update was taken as is');
 
   // 600 ms of "speech", then 800 ms of silence, in 20 ms frames as a microphone sends them.
@@ -55,12 +55,12 @@ t.test('gpt-realtime passes through: session, speech, transcript, audio answer, 
   const sim = newest(await stack.realtime(), 'openai');
   t.equal(sim?.audioBytesIn, sentBytes, 'every audio byte the client sent reached the provider');
   t.equal(sim?.clientErrors, 0, 'the provider refused nothing');
-  t.match(sim?.sessionUpdates.at(-1), { type: 'realtime', audio: { input: { transcription: { model: 'gpt-4o-mini-transcribe' } } } });
+  t.has(sim?.sessionUpdates.at(-1), { type: 'realtime', audio: { input: { transcription: { model: 'gpt-4o-mini-transcribe' } } } });
 
   const beforeItem = client.events.length;
   client.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'And the weather?' }] } });
   const added = await after(client, 'conversation.item.added', beforeItem);
-  t.match(added, { item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'And the weather?' }] } });
+  t.has(added, { item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'And the weather?' }] } });
 
   // Barge-in: a response is cancelled after its first audio, then the heard part is kept.
   const beforeCancel = client.events.length;
@@ -68,7 +68,7 @@ t.test('gpt-realtime passes through: session, speech, transcript, audio answer, 
   const firstDelta = await after(client, 'response.output_audio.delta', beforeCancel);
   client.send({ type: 'response.cancel' });
   const cancelled = await after(client, 'response.done', beforeCancel);
-  t.match(cancelled, { response: { status: 'cancelled' } });
+  t.has(cancelled, { response: { status: 'cancelled' } });
   client.send({ type: 'conversation.item.truncate', item_id: firstDelta.item_id, content_index: 0, audio_end_ms: 20 });
   const truncated = await after(client, 'conversation.item.truncated', beforeCancel);
   t.match(truncated, { item_id: firstDelta.item_id, content_index: 0, audio_end_ms: 20 });
@@ -90,7 +90,7 @@ t.test('the provider closing first closes the client within a second', async (t)
   t.ok(afterMs < 800 + 1_000, `closed ${afterMs} ms after open (cut at 800 ms)`);
   t.equal(closed.code, 1011, 'an abnormal provider close is 1011 toward the client');
   const error = client.events.find((e) => e.type === 'error');
-  t.match(error, { error: { type: 'server_error', code: 'provider_disconnected' } }, 'the client is told why');
+  t.has(error, { error: { type: 'server_error', code: 'provider_disconnected' } }, 'the client is told why');
   await waitFor('no provider session left', async () => ((await stack.realtime()).open.total === 0 ? true : undefined), { timeoutMs: 1_000 });
 });
 

@@ -29,7 +29,7 @@ t.test('queued faults are listed with their remaining uses, and cleared', async 
   const created = await control('POST', '/faults', JSON.stringify({ provider: 'zhipu', kind: 'disconnect_mid_stream', times: 4 }));
   t.equal(created.status, 201);
   t.match(await created.json(), { fault: { id: Number, provider: 'zhipu', kind: 'disconnect_mid_stream', afterTokens: 3, remaining: 4 } });
-  t.match(await (await control('GET', '/faults')).json(), { faults: [{ kind: 'disconnect_mid_stream', remaining: 4 }] });
+  t.has(await (await control('GET', '/faults')).json(), { faults: [{ kind: 'disconnect_mid_stream', remaining: 4 }] });
   t.same(await (await control('DELETE', '/faults')).json(), { cleared: 1 });
 });
 

@@ -108,7 +108,7 @@ t.test('images arrive byte for byte: the answer states their decoded sizes and t
   t.match(text, `Image 2: jpeg 1024x768, ${jpeg.length} bytes.`);
   t.match(text, 'Image 3: by URL from example.com, not fetched');
   const [record] = await sim.requests('openai');
-  t.match(record?.parts, [
+  t.has(record?.parts, [
     { type: 'text', chars: 15 },
     { type: 'image', source: 'inline', format: 'png', bytes: png.length, widthPx: 64, heightPx: 48, declaredMimeType: 'image/png' },
     { type: 'image', source: 'inline', format: 'jpeg', bytes: jpeg.length },
@@ -182,7 +182,7 @@ t.test('requests without a key get 401 in OpenAI shape, and the log says no key 
   t.equal(response.status, 401);
   t.match(await response.json(), { error: { message: /API key/, type: 'invalid_request_error', param: null, code: null } });
   const [record] = await sim.requests();
-  t.match(record, { provider: 'openai', authPresent: false, path: '/openai/v1/chat/completions' });
+  t.has(record, { provider: 'openai', authPresent: false, path: '/openai/v1/chat/completions' });
 });
 
 t.test('models are listed, and unknown routes are 404s in OpenAI shape', async (t) => {

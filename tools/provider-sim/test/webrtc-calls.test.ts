@@ -37,9 +37,9 @@ t.test('multipart offer with the server key: 201 answer, ICE on loopback, GA eve
   await browser.until(() => browser.pc.connectionState === 'connected', 5000, 'connected');
 
   const created = await browser.next('session.created');
-  t.match(created, { session: { type: 'realtime', object: 'realtime.session', model: 'gpt-realtime', audio: { input: { turn_detection: null } } } });
+  t.has(created, { session: { type: 'realtime', object: 'realtime.session', model: 'gpt-realtime', audio: { input: { turn_detection: null } } } });
   browser.send({ type: 'session.update', session: { type: 'realtime', instructions: 'Be brief.', audio: { input: { turn_detection: { type: 'server_vad', silence_duration_ms: 300, create_response: false } } } } });
-  t.match(await browser.next('session.updated'), { session: { instructions: 'Be brief.', audio: { input: { turn_detection: { type: 'server_vad' } } } } });
+  t.has(await browser.next('session.updated'), { session: { instructions: 'Be brief.', audio: { input: { turn_detection: { type: 'server_vad' } } } } });
 
   // The page's microphone: a tone then silence, as Opus RTP; the simulator decodes it for its VAD.
   await browser.sendPcm(tone48k(600, 500));
@@ -55,11 +55,11 @@ t.test('multipart offer with the server key: 201 answer, ICE on loopback, GA eve
   t.match(done, { response: { status: 'completed', usage: { output_tokens: Number } } });
   t.notOk(browser.events.some((e) => e.type === 'response.output_audio.delta'), 'audio goes over the track, not the data channel');
   await browser.until(() => browser.rtpPacketsIn >= 20, 5000, 'the answer audio as RTP');
-  t.match(await browser.next('output_audio_buffer.stopped', () => true, 10_000), { response_id: started.response_id });
+  t.has(await browser.next('output_audio_buffer.stopped', () => true, 10_000), { response_id: started.response_id });
   t.ok(browser.rtpPacketsIn >= 40, `about 2 s of Opus came back on the track (${browser.rtpPacketsIn} packets)`);
 
   const call = (await listing()).calls.find((c) => c.id === callId);
-  t.match(call, { model: 'gpt-realtime', auth: 'server_key', state: 'connected', hungUp: false, dataChannelEvents: { 'session.update': 1, 'response.create': 1 } });
+  t.has(call, { model: 'gpt-realtime', auth: 'server_key', state: 'connected', hungUp: false, dataChannelEvents: { 'session.update': 1, 'response.create': 1 } });
   t.ok((call?.rtpPacketsIn ?? 0) >= 50, `the simulator counted the browser's RTP (${call?.rtpPacketsIn})`);
   t.ok((call?.rtpPacketsOut ?? 0) >= 40);
   t.notMatch(JSON.stringify(await listing()), /sk-test/, 'the listing never shows a key');
@@ -67,10 +67,10 @@ t.test('multipart offer with the server key: 201 answer, ICE on loopback, GA eve
   const hangup = await fetch(`${callsUrl}/${callId}/hangup`, { method: 'POST', headers: serverKey });
   t.equal(hangup.status, 200);
   await browser.until(() => browser.channel.readyState === 'closed' || browser.pc.connectionState !== 'connected', 5000, 'the call to close');
-  t.match((await listing()).calls.find((c) => c.id === callId), { hungUp: true, state: 'closed' });
+  t.has((await listing()).calls.find((c) => c.id === callId), { hungUp: true, state: 'closed' });
   const unknown = await fetch(`${callsUrl}/rtc_nope/hangup`, { method: 'POST', headers: serverKey });
   t.equal(unknown.status, 404);
-  t.match(await unknown.json(), { error: { type: 'invalid_request_error', code: 'call_not_found' } });
+  t.has(await unknown.json(), { error: { type: 'invalid_request_error', code: 'call_not_found' } });
 });
 
 t.test('30 calls in a row are each answered without a stall', async (t) => {
@@ -110,8 +110,8 @@ t.test('client secret: GA mint, then a raw application/sdp offer with the ek_ ke
   const { browser, response } = await startCall(t, { headers: { authorization: `Bearer ${secret.value}`, 'content-type': 'application/sdp' }, body: (sdp) => sdp });
   t.equal(response.status, 201);
   await browser.accept(await response.text());
-  t.match(await browser.next('session.created'), { session: { model: 'gpt-realtime-mini', audio: { output: { voice: 'marin' } } } });
-  t.match((await listing()).calls.find((c) => c.id === response.headers.get('location')?.split('/').pop()), { auth: 'client_secret', model: 'gpt-realtime-mini' });
+  t.has(await browser.next('session.created'), { session: { model: 'gpt-realtime-mini', audio: { output: { voice: 'marin' } } } });
+  t.has((await listing()).calls.find((c) => c.id === response.headers.get('location')?.split('/').pop()), { auth: 'client_secret', model: 'gpt-realtime-mini' });
 
   const badTtl = await fetch(`${sim.openaiBase}/realtime/client_secrets`, {
     method: 'POST',
@@ -119,10 +119,10 @@ t.test('client secret: GA mint, then a raw application/sdp offer with the ek_ ke
     body: JSON.stringify({ expires_after: { anchor: 'created_at', seconds: 5 }, session: { type: 'realtime', model: 'gpt-realtime' } }),
   });
   t.equal(badTtl.status, 400);
-  t.match(await badTtl.json(), { error: { param: 'expires_after.seconds' } });
+  t.has(await badTtl.json(), { error: { param: 'expires_after.seconds' } });
   const unknownKey = await fetch(callsUrl, { method: 'POST', headers: { authorization: 'Bearer ek_unknown', 'content-type': 'application/sdp' }, body: 'v=0\r\n' });
   t.equal(unknownKey.status, 401);
-  t.match(await unknownKey.json(), { error: { code: 'invalid_api_key' } });
+  t.has(await unknownKey.json(), { error: { code: 'invalid_api_key' } });
 });
 
 t.test('bad offers and sessions are 4xx JSON errors with a code', async (t) => {
@@ -136,21 +136,21 @@ t.test('bad offers and sessions are 4xx JSON errors with a code', async (t) => {
     t.match(response.headers.get('content-type'), /application\/json/);
     return { status: response.status, body: (await response.json()) as { error: Record<string, unknown> } };
   };
-  t.match(await post(callForm('', session)), { status: 400, body: { error: { type: 'invalid_request_error', code: 'missing_sdp' } } });
-  t.match(await post(callForm('hello', session)), { status: 400, body: { error: { code: 'invalid_offer' } } });
+  t.has(await post(callForm('', session)), { status: 400, body: { error: { type: 'invalid_request_error', code: 'missing_sdp' } } });
+  t.has(await post(callForm('hello', session)), { status: 400, body: { error: { code: 'invalid_offer' } } });
   t.match(await post(callForm(offer.replace(/m=audio[\s\S]*?(?=m=application)/, ''), session)), { status: 400, body: { error: { code: 'invalid_offer', message: /audio/ } } });
-  t.match(await post(callForm(`${offer}a=x-pad:${'x'.repeat(70 * 1024)}\r\n`, session)), { status: 413, body: { error: { code: 'sdp_too_large' } } });
-  t.match(await post(callForm(`${offer}a=x-pad:${'x'.repeat(300 * 1024)}\r\n`, session)), { status: 413, body: { error: { type: 'invalid_request_error' } } });
-  t.match(await post(callForm(offer, { type: 'realtime', model: 'gpt-4o-mini' })), { status: 400, body: { error: { param: 'session.model', code: 'invalid_value' } } });
-  t.match(await post(callForm(offer, { type: 'realtime' })), { status: 400, body: { error: { code: 'missing_required_parameter', param: 'session.model' } } });
-  t.match(await post(callForm(offer, '{not json')), { status: 400, body: { error: { code: 'invalid_json' } } });
-  t.match(await post(callForm(offer, { type: 'realtime', model: 'gpt-realtime', voice: 'verse' })), { status: 400, body: { error: { code: 'unknown_parameter', param: 'session.voice' } } });
-  t.match(await post(offer, { ...serverKey, 'content-type': 'application/sdp' }), { status: 400, body: { error: { param: 'session' } } });
+  t.has(await post(callForm(`${offer}a=x-pad:${'x'.repeat(70 * 1024)}\r\n`, session)), { status: 413, body: { error: { code: 'sdp_too_large' } } });
+  t.has(await post(callForm(`${offer}a=x-pad:${'x'.repeat(300 * 1024)}\r\n`, session)), { status: 413, body: { error: { type: 'invalid_request_error' } } });
+  t.has(await post(callForm(offer, { type: 'realtime', model: 'gpt-4o-mini' })), { status: 400, body: { error: { param: 'session.model', code: 'invalid_value' } } });
+  t.has(await post(callForm(offer, { type: 'realtime' })), { status: 400, body: { error: { code: 'missing_required_parameter', param: 'session.model' } } });
+  t.has(await post(callForm(offer, '{not json')), { status: 400, body: { error: { code: 'invalid_json' } } });
+  t.has(await post(callForm(offer, { type: 'realtime', model: 'gpt-realtime', voice: 'verse' })), { status: 400, body: { error: { code: 'unknown_parameter', param: 'session.voice' } } });
+  t.has(await post(offer, { ...serverKey, 'content-type': 'application/sdp' }), { status: 400, body: { error: { param: 'session' } } });
   t.match(await post(callForm(offer, session), {}), { status: 401 });
   // Browsers' boundaries are mixed case (----WebKitFormBoundaryAbC…); the form must still parse.
   const boundary = '----WebKitFormBoundaryAbCdEf';
   const raw = `--${boundary}\r\nContent-Disposition: form-data; name="sdp"\r\n\r\nhello\r\n--${boundary}\r\nContent-Disposition: form-data; name="session"\r\n\r\n${JSON.stringify(session)}\r\n--${boundary}--\r\n`;
-  t.match(await post(raw, { ...serverKey, 'content-type': `multipart/form-data; boundary=${boundary}` }), { status: 400, body: { error: { code: 'invalid_offer' } } });
+  t.has(await post(raw, { ...serverKey, 'content-type': `multipart/form-data; boundary=${boundary}` }), { status: 400, body: { error: { code: 'invalid_offer' } } });
   t.equal((await listing()).calls.filter((c) => c.state === 'new').length, 0, 'no call was left behind by a refused offer');
 });
 
@@ -165,7 +165,7 @@ t.test('webrtc_ice_blackhole: 201 with an answer whose candidates never answer',
   t.not(browser.pc.connectionState, 'connected', `still ${browser.pc.connectionState} after 3 s`);
   t.notOk(browser.channel.readyState === 'open');
   const callId = response.headers.get('location')?.split('/').pop() ?? '';
-  t.match((await listing()).calls.find((c) => c.id === callId), { state: 'blackholed', fault: 'webrtc_ice_blackhole' });
+  t.has((await listing()).calls.find((c) => c.id === callId), { state: 'blackholed', fault: 'webrtc_ice_blackhole' });
   t.equal((await fetch(`${callsUrl}/${callId}/hangup`, { method: 'POST', headers: serverKey })).status, 200);
   // The next call is normal again.
   const next = await startCall(t, { headers: serverKey, body: (sdp) => callForm(sdp, session) });
@@ -193,10 +193,10 @@ t.test('the sideband socket follows the call: mirrors its events and acts on it'
 
   // In fast pace the answer is generated at once but the track plays it in real time: clear it.
   browser.send({ type: 'output_audio_buffer.clear' });
-  t.match(await browser.next('output_audio_buffer.cleared'), { response_id: done.response && (done.response as { id: string }).id });
+  t.has(await browser.next('output_audio_buffer.cleared'), { response_id: done.response && (done.response as { id: string }).id });
   const item = (done.response as { output: { id: string }[] }).output[0];
   browser.send({ type: 'conversation.item.truncate', item_id: item?.id, content_index: 0, audio_end_ms: 0 });
-  t.match(await browser.next('conversation.item.truncated'), { item_id: item?.id, audio_end_ms: 0 });
+  t.has(await browser.next('conversation.item.truncated'), { item_id: item?.id, audio_end_ms: 0 });
 
   const refused = await new Promise<number>((resolve) => {
     const socket = new WebSocket(`${wsBase}?call_id=rtc_unknown`, { headers: serverKey });
