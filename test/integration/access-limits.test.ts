@@ -73,7 +73,7 @@ t.test('requests per minute: the client over its allowance gets 429 with Retry-A
   const retryAfter = Number(over.headers.get('retry-after'));
   t.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter} s`);
   t.equal(await errorOf(over), 'rate_limited');
-  t.match(await tryUpgrade(`${wsBase}/api/ws`, { headers: from('10.1.0.1', { Origin: base }) }), { status: 429, body: { error: { code: 'rate_limited' } } });
+  t.has(await tryUpgrade(`${wsBase}/api/ws`, { headers: from('10.1.0.1', { Origin: base }) }), { status: 429, body: { error: { code: 'rate_limited' } } });
   count('rate_limited');
   const encoded = await fetch(`${base}/%61pi/models`, { headers: from('10.1.0.1') });
   t.not(encoded.status, 200, `a percent-encoded path is no way around it (${encoded.status})`);
@@ -109,7 +109,7 @@ t.test('concurrent realtime sessions: one per client here, the second refused un
   const first = await pageSocket('10.3.0.1');
   t.equal(first.status, 101);
   const second = await pageSocket('10.3.0.1');
-  t.match(second, { status: 429, body: { error: { code: 'too_many_sessions' } } });
+  t.has(second, { status: 429, body: { error: { code: 'too_many_sessions' } } });
   count('too_many_sessions');
   const call = await fetch(`${base}/api/realtime/calls?model=${realtimeModel}`, {
     method: 'POST',
@@ -142,7 +142,7 @@ t.test('realtime usage events count toward the client tokens too', async (t) => 
     }
     return outcome;
   });
-  t.match(refused, { status: 429, body: { error: { code: 'client_tokens_spent' } } });
+  t.has(refused, { status: 429, body: { error: { code: 'client_tokens_spent' } } });
   count('client_tokens_spent');
 });
 
@@ -190,13 +190,13 @@ t.test('daily budgets: shared through NATS and kept across a gateway restart; a 
   t.equal(await stillOpen(spender), 1008, "the session of the client whose minute is spent was ended (1008, policy)");
   t.equal(lastError(spender), 'client_realtime_spent', 'and told why in an error event before the close');
   t.ok(bystander.open, "another client's session goes on");
-  t.match(await pageSocket('10.6.0.1'), { status: 429, body: { error: { code: 'client_realtime_spent' } } });
+  t.has(await pageSocket('10.6.0.1'), { status: 429, body: { error: { code: 'client_realtime_spent' } } });
   count('client_realtime_spent');
 
   await kv.put(totalKey(day, 'realtime-ms'), String(60_000));
   t.equal(await stillOpen(bystander), 1008, "once the deployment's minute is spent, every session ends");
   t.equal(lastError(bystander), 'daily_realtime_budget_spent', 'told that the deployment is out of minutes');
-  t.match(await pageSocket('10.6.0.2'), { status: 429, body: { error: { code: 'daily_realtime_budget_spent' } } });
+  t.has(await pageSocket('10.6.0.2'), { status: 429, body: { error: { code: 'daily_realtime_budget_spent' } } });
   count('daily_realtime_budget_spent');
 });
 
@@ -209,7 +209,7 @@ t.test('after a NATS restart the gateway still follows the shared counters', asy
   t.teardown(() => nc.close());
   const kv = await nc.jetstream().views.kv(USAGE_BUCKET);
   t.ok(Number((await kv.get(totalKey(utcDay(Date.now()), 'realtime-ms')))?.string()) >= 60_000, "the day's minutes are still in NATS");
-  t.match(await pageSocket('10.8.0.1'), { status: 429, body: { error: { code: 'daily_realtime_budget_spent' } } }, 'and still refused');
+  t.has(await pageSocket('10.8.0.1'), { status: 429, body: { error: { code: 'daily_realtime_budget_spent' } } }, 'and still refused');
   // The operator gives the deployment its minute back: every replica must see the new value.
   await kv.put(totalKey(utcDay(Date.now()), 'realtime-ms'), '0');
   // The relays register again after the restart: until then the answer is 503 no_relay.

@@ -123,25 +123,25 @@ t.test('stop: 200 while running, 409 once ended', async (t) => {
   t.equal(stop.status, 200);
   t.same(await stop.json(), { stopped: true });
   const chunks = await pollTurn(base, started.turnId);
-  t.match(chunks.at(-1), { type: 'done', finishReason: 'stopped' });
+  t.has(chunks.at(-1), { type: 'done', finishReason: 'stopped' });
   const again = await fetch(`${base}/api/turns/${started.turnId}/stop`, { method: 'POST' });
   t.equal(again.status, 409);
-  t.match(await again.json(), { error: { code: 'turn_not_running' } });
+  t.has(await again.json(), { error: { code: 'turn_not_running' } });
 });
 
 t.test('polling: unknown turn 404, bad cursor 400', async (t) => {
   const unknown = await fetch(`${base}/api/turns/nosuchturn1234`);
   t.equal(unknown.status, 404);
-  t.match(await unknown.json(), { error: { code: 'turn_not_found' } });
+  t.has(await unknown.json(), { error: { code: 'turn_not_found' } });
   const bad = await fetch(`${base}/api/turns/nosuchturn1234?after=-1`);
   t.equal(bad.status, 400);
-  t.match(await bad.json(), { error: { code: 'invalid_request' } });
+  t.has(await bad.json(), { error: { code: 'invalid_request' } });
 });
 
 t.test('a failed turn ends with its error chunk, partial text kept', async (t) => {
   const started = (await (await chat('fake-fail', 'fail')).json()) as TurnStarted;
   const chunks = await pollTurn(base, started.turnId);
-  t.match(chunks.at(-1), { type: 'error', code: 'upstream_unavailable', retryable: true });
+  t.has(chunks.at(-1), { type: 'error', code: 'upstream_unavailable', retryable: true });
   t.equal(answerText(chunks), fakeAnswer('fail').slice(0, 3).join(''));
 });
 
@@ -189,18 +189,18 @@ t.test('conversations over NATS: list, get, rename, delete', async (t) => {
   const id = started.conversationId;
   const list = (await (await fetch(`${base}/api/conversations`)).json()) as { conversations: { id: string }[] };
   t.ok(list.conversations.some((c) => c.id === id));
-  t.match(await (await fetch(`${base}/api/conversations/${id}`)).json(), { id, turns: [] });
+  t.has(await (await fetch(`${base}/api/conversations/${id}`)).json(), { id, turns: [] });
   const renamed = await fetch(`${base}/api/conversations/${id}`, {
     method: 'PATCH',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ title: '新的标题' }),
   });
   t.equal(renamed.status, 200);
-  t.match(await renamed.json(), { id, title: '新的标题' });
+  t.has(await renamed.json(), { id, title: '新的标题' });
   const badRename = await fetch(`${base}/api/conversations/${id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"title":""}' });
   t.equal(badRename.status, 400);
   t.equal((await fetch(`${base}/api/conversations/${id}`, { method: 'DELETE' })).status, 204);
   const gone = await fetch(`${base}/api/conversations/${id}`);
   t.equal(gone.status, 404);
-  t.match(await gone.json(), { error: { code: 'conversation_not_found' } });
+  t.has(await gone.json(), { error: { code: 'conversation_not_found' } });
 });

@@ -42,20 +42,20 @@ t.test('the page path with an allowed Origin: GA events with the simulator throu
   t.ok(Buffer.from(String(delta.delta), 'base64').length > 0);
   await client.next('response.done');
   client.send({ type: 'no.such.event' });
-  t.match(await client.next('error'), { type: 'error' }, 'bad input reaches the relay, which answers with an error event');
+  t.has(await client.next('error'), { type: 'error' }, 'bad input reaches the relay, which answers with an error event');
   t.ok(client.open, 'and the session goes on');
 });
 
 t.test('the page path refuses a foreign or missing Origin with 403', async (t) => {
-  t.match(await tryUpgrade(page(realtimeModel), { headers: { Origin: 'http://evil.test' } }), {
+  t.has(await tryUpgrade(page(realtimeModel), { headers: { Origin: 'http://evil.test' } }), {
     status: 403,
     body: { error: { code: 'forbidden_origin' } },
   });
-  t.match(await tryUpgrade(page(realtimeModel)), { status: 403, body: { error: { code: 'forbidden_origin' } } }, 'no Origin at all');
+  t.has(await tryUpgrade(page(realtimeModel)), { status: 403, body: { error: { code: 'forbidden_origin' } } }, 'no Origin at all');
 });
 
 t.test('/v1/realtime needs an API key; the key is not passed on', async (t) => {
-  t.match(await tryUpgrade(v1(realtimeModel)), { status: 401, body: { error: { code: 'unauthorized', type: 'authentication_error' } } });
+  t.has(await tryUpgrade(v1(realtimeModel)), { status: 401, body: { error: { code: 'unauthorized', type: 'authentication_error' } } });
   t.match(await tryUpgrade(v1(realtimeModel), { headers: { Authorization: 'Bearer wrong-key-12345' } }), { status: 401 });
   const client = await RealtimeClient.open(v1(realtimeModel), { headers: bearer });
   t.teardown(() => client.close());
@@ -66,11 +66,11 @@ t.test('/v1/realtime needs an API key; the key is not passed on', async (t) => {
 
 t.test('bad input is refused at the upgrade with a 4xx', async (t) => {
   const headers = { headers: bearer };
-  t.match(await tryUpgrade(v1('no-such-model'), headers), { status: 404, body: { error: { code: 'unknown_model' } } });
-  t.match(await tryUpgrade(v1(textModel), headers), { status: 400, body: { error: { code: 'not_realtime_model' } } }, 'a text model');
-  t.match(await tryUpgrade(`${wsBase}/v1/realtime`, headers), { status: 400, body: { error: { code: 'invalid_request' } } }, 'no model');
+  t.has(await tryUpgrade(v1('no-such-model'), headers), { status: 404, body: { error: { code: 'unknown_model' } } });
+  t.has(await tryUpgrade(v1(textModel), headers), { status: 400, body: { error: { code: 'not_realtime_model' } } }, 'a text model');
+  t.has(await tryUpgrade(`${wsBase}/v1/realtime`, headers), { status: 400, body: { error: { code: 'invalid_request' } } }, 'no model');
   t.match(await tryUpgrade(v1('x'.repeat(5_000)), headers), { status: 400 }, 'an absurd model id');
-  t.match(
+  t.has(
     await tryUpgrade(`${v1(realtimeModel)}&conversation_id=${encodeURIComponent('bad id!')}`, headers),
     { status: 400, body: { error: { code: 'invalid_request' } } },
     "the relay's own 4xx reaches the client",
@@ -134,7 +134,7 @@ t.test('/v1/realtime without API_KEYS answers loopback clients only', async (t) 
   t.teardown(() => gateway.stop());
   await waitFor('the second gateway', async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok ? true : undefined));
   const url = (host: string) => `ws://${host}:${port}/v1/realtime?model=${realtimeModel}`;
-  t.match(await tryUpgrade(url(external), { localAddress: external }), { status: 403, body: { error: { code: 'loopback_only' } } });
+  t.has(await tryUpgrade(url(external), { localAddress: external }), { status: 403, body: { error: { code: 'loopback_only' } } });
   const local = await tryUpgrade(url('127.0.0.1'));
   t.equal(local.status, 101, 'a loopback program needs no key');
   if ('ws' in local) local.ws.close();
@@ -159,7 +159,7 @@ t.test('gateway shutdown: piped connections get the grace period, then a shutdow
   const code = await client.closed;
   t.equal(code, 1001, 'a WebSocket close with 1001 (going away), not a cut connection (1006)');
   const notice = client.events.findLast((e) => e.type === 'error') as { error?: { code?: string; type?: string } } | undefined;
-  t.match(notice?.error, { code: 'shutting_down', type: 'server_error' }, 'a GA error event says why before the close');
+  t.has(notice?.error, { code: 'shutting_down', type: 'server_error' }, 'a GA error event says why before the close');
   t.equal(await status, 0, 'the gateway exits cleanly');
   await waitFor('the relay to end the session', () => {
     const closed = logRecords(stack.logs('realtime-relay'), 'realtime session closed').find((r) => r.closeCode === 1001 && r.reason === 'client_closed');

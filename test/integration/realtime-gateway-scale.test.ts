@@ -105,5 +105,5 @@ t.test('no replica at all: 503 no_relay at the upgrade', async (t) => {
   for (const proc of replicas.values()) await proc.stop();
   replicas.clear();
   const outcome = await tryUpgrade(url);
-  t.match(outcome, { status: 503, body: { error: { code: 'no_relay' } } });
+  t.has(outcome, { status: 503, body: { error: { code: 'no_relay' } } });
 });

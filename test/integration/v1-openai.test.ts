@@ -21,7 +21,7 @@ t.test('models: the text models, OpenAI list shape', async (t) => {
   const ids = [];
   for await (const model of client.models.list()) ids.push(model.id);
   t.same(ids.sort(), ['fake-fail', 'fake-fast', 'fake-slow']);
-  t.match(await client.models.retrieve('fake-fast'), { id: 'fake-fast', object: 'model' });
+  t.has(await client.models.retrieve('fake-fast'), { id: 'fake-fast', object: 'model' });
 });
 
 t.test('not streamed: chat.completion with usage', async (t) => {
@@ -73,12 +73,12 @@ t.test('streamed with an image, usage chunk when asked', async (t) => {
 t.test('errors in OpenAI shape', async (t) => {
   const unknown = await client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
   t.ok(unknown instanceof OpenAI.NotFoundError);
-  t.match((unknown as ApiError).error, { code: 'unknown_model', type: 'not_found_error' });
+  t.has((unknown as ApiError).error, { code: 'unknown_model', type: 'not_found_error' });
   const empty = await client.chat.completions.create({ model: 'fake-fast', messages: [{ role: 'user', content: '' }] }).catch((e: unknown) => e);
   t.ok(empty instanceof OpenAI.BadRequestError);
   const failed = await client.chat.completions.create({ model: 'fake-fail', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
   t.match((failed as ApiError).status, 502);
-  t.match((failed as ApiError).error, { code: 'upstream_unavailable' });
+  t.has((failed as ApiError).error, { code: 'upstream_unavailable' });
   const streamFailed = await (async () => {
     const s = await client.chat.completions.create({ model: 'fake-fail', stream: true, messages: [{ role: 'user', content: 'x' }] });
     for await (const _ of s);
@@ -97,5 +97,5 @@ t.test('API_KEYS: a key is required and checked', async (t) => {
   const bad = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'wrong-key', maxRetries: 0 });
   const refused = await bad.models.list().catch((e: unknown) => e);
   t.ok(refused instanceof OpenAI.AuthenticationError);
-  t.match((refused as ApiError).error, { code: 'unauthorized', type: 'authentication_error' });
+  t.has((refused as ApiError).error, { code: 'unauthorized', type: 'authentication_error' });
 });

@@ -55,7 +55,7 @@ t.test('a 429 storm: each turn tries 1 + 2 times, waits Retry-After, then ends u
   const turns = 5;
   await fault({ kind: 'rate_limit', times: 1_000, retryAfterSeconds: 1 });
   const ended = await Promise.all(Array.from({ length: turns }, (_, i) => streamChat(base, MODEL, `storm ${i}`)));
-  for (const turn of ended) t.match(turn, { end: 'error', code: 'upstream_rate_limited', retryable: true });
+  for (const turn of ended) t.has(turn, { end: 'error', code: 'upstream_rate_limited', retryable: true });
   const requests = await chatRequests();
   t.equal(requests, turns * ATTEMPTS, `${requests} provider requests for ${turns} turns: bounded`);
   figures.rateLimitTurns = turns;
@@ -72,7 +72,7 @@ t.test('500s: one is retried away; a run of them ends the turn upstream_unavaila
   await resetSimulator();
   await fault({ kind: 'server_error', times: 100 });
   const failed = await streamChat(base, MODEL, 'many 500s');
-  t.match(failed, { end: 'error', code: 'upstream_unavailable', retryable: true });
+  t.has(failed, { end: 'error', code: 'upstream_unavailable', retryable: true });
   figures.serverErrorProviderRequests = await chatRequests();
   t.equal(figures.serverErrorProviderRequests, ATTEMPTS);
 });
@@ -82,7 +82,7 @@ t.test('a stall before the first token: each attempt is given up after UPSTREAM_
   const started = Date.now();
   const stalled = await streamChat(base, MODEL, 'stall');
   figures.stallTurnEndedMs = Date.now() - started;
-  t.match(stalled, { end: 'error', code: 'upstream_timeout', retryable: true });
+  t.has(stalled, { end: 'error', code: 'upstream_timeout', retryable: true });
   figures.stallProviderRequests = await chatRequests();
   t.equal(figures.stallProviderRequests, ATTEMPTS);
 });
@@ -90,7 +90,7 @@ t.test('a stall before the first token: each attempt is given up after UPSTREAM_
 t.test('a disconnect mid-stream: the partial answer is kept, the turn ends with a retryable error, no retry after text was shown', async (t) => {
   await fault({ kind: 'disconnect_mid_stream', afterTokens: 3 });
   const cut = await streamChat(base, MODEL, 'cut me off');
-  t.match(cut, { end: 'error', retryable: true });
+  t.has(cut, { end: 'error', retryable: true });
   t.match(cut.code, /^upstream_/, `a clear code (${cut.code})`);
   t.ok(answerOf(cut.chunks).length > 0, 'the part that arrived was delivered');
   t.equal(await chatRequests(), 1, 'not retried: the shown text could be repeated or contradicted');

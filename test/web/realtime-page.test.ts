@@ -99,7 +99,8 @@ t.test('picking a realtime model connects at once, in the realtime look', async 
   t.equal(await status.locator('.rt-status-text').textContent(), 'Connected', 'the status chip says so');
   t.equal(await status.locator('.rt-status-via').textContent(), 'WebSocket relay', 'and names the transport');
   t.equal(await page.getAttribute('html', 'data-theme'), 'realtime', 'the page is orange');
-  t.match(await page.locator('.rt-title').textContent(), realtime.label, 'the model is named');
+  // The title is the label then a badge; its first text node alone tells 'GPT Realtime' from 'GPT Realtime mini'.
+  t.equal(await page.locator('.rt-title').evaluate((title) => title.firstChild?.textContent), realtime.label, 'the model is named');
 
   const session = await until('the simulator session', openSimSession);
   const update = session.sessionUpdates.at(0) as { type?: string; audio?: { input?: { transcription?: { model?: string }; turn_detection?: { type?: string } }; output?: { voice?: string } } };
