@@ -239,7 +239,7 @@ t.test('a shutdown close waits for the frame in progress, then gives the client 
   t.equal(messages[0]?.length, payload.length, 'the frame in progress was not cut');
   t.equal(messages[1], '{"type":"error","error":{"code":"shutting_down"}}', 'the notice came just before the close');
   t.equal(maskedCloseCode(relay.received()), 1001, 'the relay got a masked close frame with 1001');
-  t.has(gateway.ends, ['gateway shutting down']);
+  t.same(gateway.ends, ['gateway shutting down']);
 });
 
 /** A client of the fake gateway over a raw relay, with the messages it got and how it closed. */
@@ -283,7 +283,7 @@ t.test('a relay that vanishes mid-frame: the client is cut as before (no frame m
   const [code] = await closed;
   t.equal(code, 1006, 'a bare cut');
   t.same(messages, [], 'no message: the half frame is not completed by a notice');
-  t.has(gateway.ends, ['relay ended']);
+  t.same(gateway.ends, ['relay ended']);
 });
 
 t.test('a relay that closed properly before vanishing: its own close code reaches the client, no notice', async (t) => {
