@@ -103,9 +103,7 @@ export function pipeSockets({ client, relay, received, clientHead = NOTHING, onE
     if (ended || toClient.done || toClient.insert || frames.closeSeen || !frames.atBoundary) return finish(why, abrupt);
     toClient.done = true;
     toRelay.done = true;
-    // A text frame may not interrupt a fragmented message; the close frame alone may.
-    const close = closeFrame(RELAY_LOST_CLOSE, 'relay_lost', false);
-    client.write(frames.inMessage ? close : Buffer.concat([textFrame(errorNotice(errors.relay_lost())), close]));
+    client.write(framesClosingClient(frames, RELAY_LOST_CLOSE, 'relay_lost', errorNotice(errors.relay_lost())));
     finish(`${why}: client told relay_lost`, false);
   };
 
@@ -152,11 +150,7 @@ export function pipeSockets({ client, relay, received, clientHead = NOTHING, onE
   return {
     close(code, reason, notice) {
       if (ended) return closed;
-      toClient.insert = () => {
-        // A text frame may not interrupt a fragmented message; the close frame alone may.
-        const close = closeFrame(code, reason, false);
-        return notice === undefined || toClient.frames.inMessage ? close : Buffer.concat([textFrame(notice), close]);
-      };
+      toClient.insert = () => framesClosingClient(toClient.frames, code, reason, notice);
       toRelay.insert = () => closeFrame(code, reason, true);
       for (const direction of [toClient, toRelay]) {
         // The frame in progress may sit behind backpressure; it is read now, whatever the other side's pace.
@@ -168,4 +162,13 @@ export function pipeSockets({ client, relay, received, clientHead = NOTHING, onE
     },
     destroy: () => finish('gateway shutting down', true),
   };
+}
+
+/**
+ * A close frame toward the client, after `notice` as a text event unless the stream stands inside a
+ * fragmented message: a text frame may not interrupt one, the close frame alone may.
+ */
+function framesClosingClient(frames: FrameBoundary, code: number, reason: string, notice: string | undefined): Buffer {
+  const close = closeFrame(code, reason, false);
+  return notice === undefined || frames.inMessage ? close : Buffer.concat([textFrame(notice), close]);
 }
