@@ -28,11 +28,19 @@ const RECHECK_FIRST_MS = 250;
 const RECHECK_MAX_MS = 5_000;
 
 /**
- * A live chunk ahead of the next expected one means one was missed; the stream is asked again
- * every this many ms, this many times, before the missing chunk is given up as never stored.
+ * A live chunk ahead of the next expected one means one was missed: its live copy was lost, or
+ * it is not stored yet (llm-text sends a chunk again when NATS failed to store it, and its final
+ * chunk waits for that). The stream is asked again, the wait doubling from the first to the
+ * longest, until the gap is filled; once the turn's final chunk is known, for this long at most,
+ * and the missing chunk is then given up as never stored. Chunks held behind a gap are bounded.
  */
-const GAP_RETRY_MS = 20;
-const GAP_RETRIES = 25;
+const GAP_RETRY_FIRST_MS = 20;
+const GAP_RETRY_MAX_MS = 1_000;
+const GAP_WAIT_AFTER_FINAL_MS = 500;
+const MAX_HELD_CHUNKS = 1_024;
+
+/** A follower whose reads from the stream keep failing (NATS away) gives up after this long. */
+const READ_FAILURES_MAX_MS = 30_000;
 
 export const isTerminal = (chunk: TurnChunk): boolean => chunk.type === 'done' || chunk.type === 'error';
 
@@ -145,18 +153,20 @@ export class TurnReader {
   }
 
   /**
-   * @internal The stored chunks after `afterSeq` up to `last` (at most `limit`), in order: the last
-   * one as it is, a few by direct gets, many through an ordered consumer.
+   * @internal The stored chunks after `afterSeq` up to `last` (at most `limit`), in `seq` order: the
+   * last one as it is, a few by direct gets, many through an ordered consumer. A chunk sent again
+   * is stored behind later ones, so what is read is put in order, and only the unbroken run after
+   * `afterSeq` is returned while the turn goes on: a gap is a chunk still on its way. Once the turn
+   * has ended, a gap is for good, and everything stored is returned.
    */
   async storedAfter(turnId: string, afterSeq: number, last: StoredChunk, limit: number): Promise<TurnChunk[]> {
     const missing = last.chunk.seq - afterSeq;
     if (missing <= 0) return [];
     if (missing === 1) return [last.chunk];
-    if (missing <= limit && missing <= MAX_WALK_GETS) {
-      const walked = await this.walk(turnId, afterSeq, last);
-      if (walked !== undefined) return walked;
-    }
-    return this.consume(turnId, afterSeq, last.chunk.seq, limit);
+    let found: Map<number, TurnChunk> | undefined;
+    if (missing <= limit && missing <= MAX_WALK_GETS) found = await this.walk(turnId, afterSeq, last);
+    if (found === undefined || !hasEvery(found, afterSeq + 1, last.chunk.seq)) found = await this.consume(turnId, afterSeq, last.streamSeq, limit);
+    return inSeqOrder(found, afterSeq, limit);
   }
 
   /** @internal */
@@ -203,7 +213,7 @@ export class TurnReader {
    * in between), so the walk starts there and steps back, doubling the distance, until it starts
    * at or before that chunk.
    */
-  private async walk(turnId: string, afterSeq: number, last: StoredChunk): Promise<TurnChunk[] | undefined> {
+  private async walk(turnId: string, afterSeq: number, last: StoredChunk): Promise<Map<number, TurnChunk> | undefined> {
     const subject = Subjects.turn(turnId);
     let gets = 0;
     const next = (fromStreamSeq: number) => {
@@ -220,48 +230,68 @@ export class TurnReader {
       if (gets >= MAX_WALK_GETS) return undefined;
       distance *= 2;
     }
-    const chunks: TurnChunk[] = [];
-    let seen = afterSeq;
+    const found = new Map<number, TurnChunk>();
     for (;;) {
-      if (at.chunk.seq > seen) {
-        seen = at.chunk.seq;
-        chunks.push(at.chunk);
-      }
-      if (at.streamSeq >= last.streamSeq) return chunks;
+      if (at.chunk.seq > afterSeq) found.set(at.chunk.seq, at.chunk);
+      if (at.streamSeq >= last.streamSeq) return found;
       if (gets >= MAX_WALK_GETS) return undefined;
       const following: StoredChunk | undefined = await next(at.streamSeq + 1);
-      if (following === undefined) return chunks;
+      if (following === undefined) return found;
       at = following;
     }
   }
 
-  /** Reads the chunks after `afterSeq` up to chunk `untilSeq` (at most `limit`) through an ordered consumer. */
-  private async consume(turnId: string, afterSeq: number, untilSeq: number, limit: number): Promise<TurnChunk[]> {
-    const chunks: TurnChunk[] = [];
+  /**
+   * Reads the turn's chunks through an ordered consumer, keeping those after `afterSeq`, until
+   * stream position `untilStreamSeq` or until `limit` of them follow `afterSeq` without a gap.
+   */
+  private async consume(turnId: string, afterSeq: number, untilStreamSeq: number, limit: number): Promise<Map<number, TurnChunk>> {
+    const found = new Map<number, TurnChunk>();
     const consumer = await this.js.consumers.get(JetStreamNames.turnsStream, {
       filterSubjects: Subjects.turn(turnId),
       inactive_threshold: CONSUMER_INACTIVE_MS,
     });
     const messages = await consumer.consume({ max_messages: Math.min(limit, 500), expires: 5_000 });
-    // The stream can only grow, and chunk `untilSeq` is already stored, so the read ends at it at the latest.
+    // The stream can only grow, and `untilStreamSeq` is stored already, so the read ends there at the latest.
     const guard = setTimeout(() => messages.stop(), 5_000);
     try {
-      let seen = afterSeq;
+      let unbrokenTo = afterSeq;
       for await (const m of messages) {
         const chunk = this.decode(m.data, turnId);
-        if (chunk && chunk.seq > seen) {
-          seen = chunk.seq;
-          chunks.push(chunk);
-        }
-        if (seen >= untilSeq || chunks.length >= limit || m.info.pending === 0) break;
+        if (chunk && chunk.seq > afterSeq) found.set(chunk.seq, chunk);
+        while (found.has(unbrokenTo + 1)) unbrokenTo++;
+        if (m.seq >= untilStreamSeq || unbrokenTo - afterSeq >= limit || m.info.pending === 0) break;
       }
     } finally {
       clearTimeout(guard);
       messages.stop();
       void consumer.delete().catch(() => {});
     }
-    return chunks;
+    return found;
   }
+}
+
+/** Whether `found` holds every seq from `from` to `to`. */
+function hasEvery(found: Map<number, TurnChunk>, from: number, to: number): boolean {
+  for (let seq = from; seq <= to; seq++) if (!found.has(seq)) return false;
+  return true;
+}
+
+/**
+ * The chunks after `afterSeq` in `seq` order, at most `limit`: the unbroken run only, unless the
+ * turn's final chunk is among them (then every one, the gaps left as they are).
+ */
+function inSeqOrder(found: Map<number, TurnChunk>, afterSeq: number, limit: number): TurnChunk[] {
+  const ordered = [...found.values()].filter((c) => c.seq > afterSeq).sort((a, b) => a.seq - b.seq);
+  const ended = ordered.some(isTerminal);
+  const chunks: TurnChunk[] = [];
+  let expected = afterSeq + 1;
+  for (const chunk of ordered) {
+    if (chunks.length >= limit || (chunk.seq !== expected && !ended)) break;
+    chunks.push(chunk);
+    expected = chunk.seq + 1;
+  }
+  return chunks;
 }
 
 /**
@@ -276,8 +306,13 @@ class Follow {
   readonly #ahead = new Map<number, TurnChunk>();
   #filling = false;
   #ended = false;
+  /** Reads of a gap so far, for the wait before the next; reset when the gap closes. */
   #gapRetries = 0;
   #gapTimer: NodeJS.Timeout | undefined;
+  /** When the turn's final chunk was first seen, live or stored: from then on a gap is not waited for long. */
+  #finalSeenAt: number | undefined;
+  /** Since when reads from the stream have failed in a row. */
+  #readFailingSince: number | undefined;
   #subscription: TurnListener | undefined;
   #idle: NodeJS.Timeout | undefined;
   #recheck: NodeJS.Timeout | undefined;
@@ -333,24 +368,27 @@ class Follow {
     const chunk = this.reader.decode(msg.data, this.turnId);
     if (chunk === undefined || chunk.seq <= this.#delivered) return;
     this.#ahead.set(chunk.seq, chunk);
+    if (isTerminal(chunk)) this.#finalSeenAt ??= Date.now();
     if (this.#settle === undefined) return;
     this.#heard();
     // In order, it goes out even while a catch-up is reading: the catch-up skips what was handed on.
     this.#drain();
   }
 
-  /** Hands on buffered chunks while they are contiguous; a gap left behind is filled from the stream. */
+  /** Hands on held chunks while they are next in order; a gap left behind is read from the stream. */
   #drain(): void {
+    this.#handOn();
+    if (this.#ended || this.#ahead.size === 0) return;
+    if (!this.#filling && this.#gapTimer === undefined) void this.#fill();
+  }
+
+  #handOn(): void {
     for (let next = this.#ahead.get(this.#delivered + 1); next !== undefined; next = this.#ahead.get(this.#delivered + 1)) {
       this.#ahead.delete(next.seq);
       this.#deliver(next);
       if (this.#ended) return;
     }
-    if (this.#ahead.size === 0) {
-      this.#gapRetries = 0;
-      return;
-    }
-    if (!this.#filling && this.#gapTimer === undefined) void this.#fill();
+    if (this.#ahead.size === 0) this.#gapRetries = 0;
   }
 
   /** Reads from the stream what is stored after the last handed-on chunk. */
@@ -360,6 +398,7 @@ class Follow {
     try {
       const last = await this.reader.latest(this.turnId);
       if (last !== undefined && !this.#ended) {
+        if (isTerminal(last.chunk)) this.#finalSeenAt ??= Date.now();
         const stored = await this.reader.storedAfter(this.turnId, this.#delivered, last, Number.POSITIVE_INFINITY);
         for (const chunk of stored) {
           if (this.#ended) return;
@@ -371,30 +410,43 @@ class Follow {
           return;
         }
       }
+      this.#readFailingSince = undefined;
     } catch (error) {
-      this.#fail(error);
-      return;
+      // NATS away (an outage, a reconnect): the turn goes on without it and is read again later,
+      // as the gap and recheck clocks say; only a long failure ends the delivery.
+      this.#readFailingSince ??= Date.now();
+      if (Date.now() - this.#readFailingSince > READ_FAILURES_MAX_MS) {
+        this.#fail(error);
+        return;
+      }
     } finally {
       this.#filling = false;
     }
     if (this.#ended) return;
     for (const seq of this.#ahead.keys()) if (seq <= this.#delivered) this.#ahead.delete(seq);
-    this.#drain();
+    this.#handOn();
     if (this.#ended || this.#ahead.size === 0) return;
-    // Still a gap: the missing chunk may not be stored yet (its live copy was missed, the next one
-    // was not). Ask again shortly; after enough tries, go on without it.
-    if (++this.#gapRetries > GAP_RETRIES) {
+    this.#waitForGap();
+  }
+
+  /** A gap is still open after a read: read again later, or give the missing chunks up as never stored. */
+  #waitForGap(): void {
+    const finalSeenAt = this.#finalSeenAt;
+    const finalWaited = finalSeenAt !== undefined && Date.now() - finalSeenAt >= GAP_WAIT_AFTER_FINAL_MS;
+    if (finalWaited || this.#ahead.size > MAX_HELD_CHUNKS) {
       const next = Math.min(...this.#ahead.keys());
-      this.reader.warn({ turnId: this.turnId, expected: this.#delivered + 1, got: next }, 'turn chunks have a gap');
+      this.reader.warn({ turnId: this.turnId, expected: this.#delivered + 1, got: next, held: this.#ahead.size }, 'turn chunks have a gap');
       this.#delivered = next - 1;
-      this.#gapRetries = 0;
-      this.#drain();
+      this.#handOn();
       return;
     }
+    const waitMs = finalSeenAt === undefined ? Math.min(GAP_RETRY_FIRST_MS * 2 ** this.#gapRetries, GAP_RETRY_MAX_MS) : GAP_RETRY_FIRST_MS;
+    this.#gapRetries++;
+    clearTimeout(this.#gapTimer);
     this.#gapTimer = setTimeout(() => {
       this.#gapTimer = undefined;
       void this.#fill();
-    }, GAP_RETRY_MS);
+    }, waitMs);
   }
 
   #deliver(chunk: TurnChunk): void {

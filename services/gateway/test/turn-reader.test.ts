@@ -155,3 +155,54 @@ t.test('polling reads short and long stretches alike', async (t) => {
   }
   t.equal(await reader.read(newTurn(), 0), undefined, 'an unknown turn');
 });
+
+// llm-text sends a chunk again when NATS failed to store it, so it can be stored behind later ones.
+t.test('a chunk stored behind later ones is handed on in order, waited for past the first half second', async (t) => {
+  const turnId = newTurn();
+  const last = 8;
+  for (const seq of [1, 2, 3, 5, 6, 7]) await publish(turnId, seq, last);
+  const reader = new TurnReader(nc, feed, log);
+  const following = follow(reader, turnId, 0);
+  await new Promise((r) => setTimeout(r, 1_500));
+  t.same((await reader.read(turnId, 0))?.chunks.map((c) => c.seq), [1, 2, 3], 'a poll meanwhile gets the unbroken run only');
+  await publish(turnId, 4, last);
+  t.same((await reader.read(turnId, 0))?.chunks.map((c) => c.seq), seqs(1, 7), 'once it is stored, everything up to the newest, in order');
+  await publish(turnId, last, last);
+  const { end, got } = await following;
+  t.equal(end, 'finished');
+  t.same(got, seqs(1, last), 'the follower waited for it and handed on every chunk once');
+  for (const [after, limit] of [
+    [0, 1_000],
+    [3, 1_000],
+    [2, 3],
+  ] as const) {
+    const read = await reader.read(turnId, after, limit);
+    t.same(read?.chunks.map((c) => c.seq), seqs(after + 1, Math.min(last, after + limit)), `a poll after ${after}, at most ${limit}`);
+  }
+});
+
+t.test('a chunk never stored is given up once the final one is: the rest is handed on, and polls return it', async (t) => {
+  const turnId = newTurn();
+  const last = 6;
+  for (const seq of [1, 2, 4, 5, 6]) await publish(turnId, seq, last);
+  const reader = new TurnReader(nc, feed, log);
+  t.same(await follow(reader, turnId, 0), { end: 'finished', got: [1, 2, 4, 5, 6] });
+  const read = await reader.read(turnId, 0);
+  t.same(read?.chunks.map((c) => c.seq), [1, 2, 4, 5, 6]);
+  t.equal(read?.finished, true);
+});
+
+t.test('a follower rides out NATS going away and coming back, and delivers the rest', async (t) => {
+  const turnId = newTurn();
+  const last = 6;
+  for (let seq = 1; seq <= 3; seq++) await publish(turnId, seq, last);
+  const following = follow(new TurnReader(nc, feed, log), turnId, 0, 30_000);
+  await new Promise((r) => setTimeout(r, 300));
+  await nats.stop();
+  // Longer than a JetStream request waits (5 s), so the follower's quiet-turn rechecks fail meanwhile.
+  await new Promise((r) => setTimeout(r, 6_000));
+  await nats.start();
+  for await (const status of nc.status()) if (status.type === 'reconnect') break;
+  for (let seq = 4; seq <= last; seq++) await publish(turnId, seq, last);
+  t.same(await following, { end: 'finished', got: seqs(1, last) });
+});
