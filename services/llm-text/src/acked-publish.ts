@@ -13,9 +13,26 @@ const ACK_TIMEOUT_MS = 5_000;
 export class AckedPublish {
   readonly #inbox: ReplyInbox;
   #closed = false;
+  #epoch = 0;
+  #connected = true;
 
   constructor(nc: NatsConnection) {
     this.#inbox = new ReplyInbox(nc);
+    void this.#watch(nc);
+  }
+
+  /**
+   * Changes whenever the connection drops or comes back. Publishes sent in one epoch on a working
+   * connection are stored in the order sent, so the last one stored means all before it were;
+   * across a drop that no longer holds (what was written into the dead socket is lost, what was
+   * buffered meanwhile may find JetStream not yet back).
+   */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  get connected(): boolean {
+    return this.#connected;
   }
 
   /**
@@ -39,6 +56,15 @@ export class AckedPublish {
     const ack = msg.json<PubAck & { error?: { description?: string } }>();
     if (ack.error !== undefined) throw new Error(`JetStream refused the publish: ${ack.error.description ?? 'no reason given'}`);
     return ack;
+  }
+
+  async #watch(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect' || status.type === 'reconnect') {
+        this.#epoch++;
+        this.#connected = status.type === 'reconnect';
+      }
+    }
   }
 
   /** Fails what still waits and what is published after, and stops listening (after the turns have ended). */

@@ -41,11 +41,14 @@ export interface TurnRunnerOptions {
   ledger?: TurnLedger;
 }
 
+/** At shutdown, how much longer a turn's unstored chunks are sent again. */
+const SHUTDOWN_RESEND_MS = 2_000;
+
 type Final = Extract<TurnChunk, { type: 'done' | 'error' }> extends infer C ? (C extends TurnChunk ? Omit<C, 'seq'> : never) : never;
 
 /** Runs turns in the background and knows which are running here, so a stop reaches the right one. */
 export class TurnRunner {
-  readonly #running = new Map<string, { controller: AbortController; conversationId: string; ended: Promise<void> }>();
+  readonly #running = new Map<string, { controller: AbortController; conversationId: string; publisher: ChunkPublisher; ended: Promise<void> }>();
   readonly #options: TurnRunnerOptions;
 
   constructor(options: TurnRunnerOptions) {
@@ -84,11 +87,12 @@ export class TurnRunner {
         this.#running.delete(job.turnId);
         this.#options.ledger?.remove(job.turnId);
       });
-    this.#running.set(job.turnId, { controller, conversationId: job.conversationId, ended });
+    this.#running.set(job.turnId, { controller, conversationId: job.conversationId, publisher, ended });
     this.#options.ledger?.add(job.turnId);
     let failure: unknown;
     await Promise.all([stored.then(() => (failure ??= publisher.failure)), alongside?.catch((error: unknown) => (failure ??= error))]);
     if (failure !== undefined) {
+      publisher.abandon();
       controller.abort(new TurnAbort('refused'));
       this.#running.delete(job.turnId);
       throw failure;
@@ -109,10 +113,16 @@ export class TurnRunner {
     await this.stopAll();
   }
 
-  /** Stops every running turn and waits until each has published its final chunk (at shutdown). */
+  /**
+   * Stops every running turn and waits until each has published its final chunk (at shutdown).
+   * Chunks that NATS did not store get a few more seconds to be sent again, not a minute.
+   */
   async stopAll(): Promise<void> {
     const ended = [...this.#running.values()].map((r) => r.ended);
-    for (const turnId of this.#running.keys()) this.stop(turnId);
+    for (const [turnId, running] of this.#running) {
+      running.publisher.hurry(SHUTDOWN_RESEND_MS);
+      this.stop(turnId);
+    }
     await Promise.all(ended);
   }
 
@@ -164,7 +174,15 @@ export class TurnRunner {
     if (job.store) await this.#store(job, publisher.text, final, transcript, usage, log);
     await publisher.end(final);
     if (publisher.failure !== undefined) log.error({ err: publisher.failure }, 'publishing chunks failed; the turn may be incomplete for its readers');
-    log.info({ outcome: final.type === 'done' ? final.finishReason : final.code, answerChars: publisher.text.length, durationMs: Date.now() - startedAt }, 'turn ended');
+    log.info(
+      {
+        outcome: final.type === 'done' ? final.finishReason : final.code,
+        answerChars: publisher.text.length,
+        durationMs: Date.now() - startedAt,
+        ...(publisher.resent > 0 ? { resentChunks: publisher.resent } : {}),
+      },
+      'turn ended',
+    );
   }
 
   #failed(error: unknown, partial: boolean, log: FastifyBaseLogger): Final {
