@@ -20,6 +20,17 @@ export function hasProviderKey(env: NodeJS.ProcessEnv): boolean {
   return PROVIDER_KEYS.some((k) => (env[k] ?? '').trim() !== '');
 }
 
+/**
+ * Node flags for a service: with `VOXGATE_CPU_PROFILE_DIR` set, each service writes a V8 CPU
+ * profile (`<name>-<pid>.cpuprofile`, for Chrome's DevTools) into that folder when it exits, to see
+ * where a bench scenario's time goes. Passed on the command line: Node refuses `--cpu-prof` in
+ * `NODE_OPTIONS`.
+ */
+function nodeFlags(name: string): string[] {
+  const dir = process.env.VOXGATE_CPU_PROFILE_DIR;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}-\${pid}.cpuprofile`] : [];
+}
+
 /** Starts one service's built entry with `PORT` set; logs go to `onLine`. */
 export function spawnService(
   service: ServiceKey,
@@ -35,7 +46,7 @@ export function spawnService(
   return spawnManaged({
     name,
     command: process.execPath,
-    args: [SERVICES[service]],
+    args: [...nodeFlags(name), SERVICES[service]],
     cwd: REPO_ROOT,
     env: { ...options.env, PORT: String(options.port) },
     detached: options.detached ?? false,
