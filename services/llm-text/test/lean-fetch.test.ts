@@ -92,3 +92,22 @@ t.test('a non-string body (a multipart upload) goes through the global fetch', a
   const response = await leanFetch(`${base}/upload`, { method: 'POST', body: form });
   t.equal(await response.text(), 'multipart/form-data with file');
 });
+
+t.test('the rest of a reply after its answer ends is read out, not cut: its connection serves the next request', async (t) => {
+  const base = await serve(t, (req, _body, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'x-client-port': String(req.socket.remotePort) });
+    res.write('data: one\n\ndata: [DONE]\n\n');
+    // The reply ends a little after the answer's end, as over a slow link.
+    setTimeout(() => res.end(), 30);
+  });
+  const ports = new Set<string | null>();
+  for (let i = 0; i < 3; i++) {
+    const response = await leanFetch(`${base}/x`, { method: 'POST', body: '{}' });
+    ports.add(response.headers.get('x-client-port'));
+    const body = bodyOf(response);
+    for await (const chunk of body?.chunks ?? noChunks()) if (Buffer.from(chunk).includes('[DONE]')) break;
+    body?.release();
+    await new Promise((r) => setTimeout(r, 60));
+  }
+  t.equal(ports.size, 1, 'one connection for all three');
+});

@@ -86,14 +86,18 @@ export async function* streamChatCompletion(
     ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
   };
   let body: ReturnType<typeof bodyOf>;
+  let complete = false;
   try {
     const response = await client.chat.completions.create(params, { signal }).asResponse();
     body = bodyOf(response);
     if (body === undefined) throw new SyntaxError('The provider answered a streamed request without a body.');
     for await (const batch of readSseEvents(body.chunks)) {
       for (const sse of batch) {
-        // What follows `[DONE]` is ignored, and the rest of the body is let go, as the SDK does.
-        if (sse.data === '[DONE]') return;
+        // What follows `[DONE]` is ignored, as the SDK does; the rest of the body is read and dropped.
+        if (sse.data === '[DONE]') {
+          complete = true;
+          return;
+        }
         const chunk = chunkOf(sse, response.headers);
         const choice = chunk.choices?.[0];
         const text = choice?.delta?.content;
@@ -108,6 +112,7 @@ export async function* streamChatCompletion(
     if (signal.aborted) throw error;
     throw fromOpenAiError(error);
   } finally {
-    body?.cancel();
+    if (complete) body?.release();
+    else body?.cancel();
   }
 }
