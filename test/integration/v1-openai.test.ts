@@ -99,3 +99,24 @@ t.test('API_KEYS: a key is required and checked', async (t) => {
   t.ok(refused instanceof OpenAI.AuthenticationError);
   t.has((refused as ApiError).error, { code: 'unauthorized', type: 'authentication_error' });
 });
+
+// A reverse proxy on the same machine connects from loopback too; what it passes on is not a local program.
+t.test('without API_KEYS, a request a proxy on this machine passes on is refused, named in TRUST_PROXY or not', async (t) => {
+  for (const headers of [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9;proto=https' }, { via: '1.1 caddy' }]) {
+    const proxied = new OpenAI({ baseURL: `${stack.gatewayUrl}/v1`, apiKey: 'unused', maxRetries: 0, defaultHeaders: headers });
+    for (const call of [() => proxied.models.list(), () => proxied.chat.completions.create({ model: 'fake-fast', messages: [{ role: 'user', content: 'hi' }] })]) {
+      const refused = await call().catch((e: unknown) => e);
+      t.ok(refused instanceof OpenAI.PermissionDeniedError, `403 with ${Object.keys(headers)[0]}`);
+      t.has((refused as ApiError).error, { code: 'loopback_only' });
+    }
+  }
+  const port = await freePort();
+  const gateway = spawnService('gateway', { label: 'gateway-proxied', port, env: { ...stack.env, TRUST_PROXY: '127.0.0.1' }, onLine: () => {} });
+  t.teardown(() => gateway.stop());
+  const url = `http://127.0.0.1:${port}/v1`;
+  await waitFor('gateway behind a trusted proxy', async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok ? true : undefined));
+  const outside = new OpenAI({ baseURL: url, apiKey: 'unused', maxRetries: 0, defaultHeaders: { 'x-forwarded-for': '203.0.113.9' } });
+  t.has(((await outside.models.list().catch((e: unknown) => e)) as ApiError).error, { code: 'loopback_only' }, 'the trusted proxy says the client is outside');
+  const inside = new OpenAI({ baseURL: url, apiKey: 'unused', maxRetries: 0, defaultHeaders: { 'x-forwarded-for': '127.0.0.1' } });
+  t.equal((await inside.chat.completions.create({ model: 'fake-fast', messages: [{ role: 'user', content: 'hi' }] })).object, 'chat.completion', 'a program here, through the trusted proxy');
+});

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { ensureJetStream, ReplyInbox, type ServiceContext } from '@voxgate/service-kit';
@@ -81,8 +82,9 @@ export async function gatewayApp(app: FastifyInstance, { config, context, proxie
   );
   await app.register(wsRoute, { reader, live, allowedOrigins, access });
   // Realtime sockets are piped to a relay replica: the page's (Origin-checked) and /v1's (API_KEYS).
-  await app.register(realtimeRoute, { nats: context.nats, live, allowedOrigins, apiKeys: config.API_KEYS, timeoutMs, access });
-  await app.register(async (v1) => v1Routes(v1, { ...delivery, store, apiKeys: config.API_KEYS }), { prefix: '/v1' });
+  const isLocal = (request: IncomingMessage) => proxies.isLocal(request);
+  await app.register(realtimeRoute, { nats: context.nats, live, allowedOrigins, apiKeys: config.API_KEYS, isLocal, timeoutMs, access });
+  await app.register(async (v1) => v1Routes(v1, { ...delivery, store, apiKeys: config.API_KEYS, proxies }), { prefix: '/v1' });
 
   if (existsSync(config.WEB_ROOT)) {
     await app.register(fastifyStatic, { root: config.WEB_ROOT, index: 'index.html', maxAge: '1h', immutable: false });

@@ -5,7 +5,7 @@ import { ServiceName } from '@voxgate/protocol';
 import { ConfigError, loadConfigOrExit, orExitOnConfigError, requestIdOf, startService } from '@voxgate/service-kit';
 import { TrustedProxies } from './access/trusted-proxies.js';
 import { gatewayApp } from './app.js';
-import { isLoopback } from './routes/v1/auth.js';
+import { isLoopback } from './access/trusted-proxies.js';
 import { GatewayConfig } from './config.js';
 
 const config = loadConfigOrExit(GatewayConfig);

@@ -2,7 +2,7 @@ import t from 'tap';
 import { ChatLimits } from '@voxgate/protocol';
 import { ServiceError } from '@voxgate/service-kit';
 import { fromChatCompletionRequest } from '../src/openai/convert.js';
-import { isLoopback } from '../src/routes/v1/auth.js';
+import { isLoopback } from '../src/access/trusted-proxies.js';
 import { png, wav } from './media-fixtures.js';
 
 const TURN = 'turn_abcdefgh1234';

@@ -8,7 +8,7 @@ import type { GatewayConfig } from '../config.js';
 import type { TurnFeed } from '../turn-feed.js';
 import { errors } from '../errors.js';
 import { endWithNotice } from '../realtime/notice.js';
-import { apiKeyMatcher, isLoopback } from '../routes/v1/auth.js';
+import { apiKeyMatcher } from '../routes/v1/auth.js';
 import { clientIdOfAddress, clientIdOfKey } from './client-id.js';
 import { loginCookieName, readCookie } from './cookies.js';
 import type { LimitError } from './limit-error.js';
@@ -82,8 +82,8 @@ export class Access {
    * itself; `LOCAL_CLIENT` for this machine's own programs.
    */
   clientOf(request: IncomingMessage): string {
+    if (this.proxies.isLocal(request)) return LOCAL_CLIENT;
     const address = this.proxies.clientAddress(request);
-    if (isLoopback(address)) return LOCAL_CLIENT;
     const key = this.#keys.match(request.headers.authorization);
     return key ? clientIdOfKey(key) : clientIdOfAddress(address);
   }
@@ -98,7 +98,7 @@ export class Access {
       // Metrics tell when and how much the service is used: this machine (seen through any
       // trusted proxy) or a program with an API key, never the open internet (see README).
       if (path === '/metrics' || route === '/metrics') {
-        if (isLoopback(this.proxies.clientAddress(request.raw)) || this.#keys.match(request.headers.authorization)) return;
+        if (this.proxies.isLocal(request.raw) || this.#keys.match(request.headers.authorization)) return;
         throw this.#keys.any ? errors.unauthorized() : errors.loopback_only();
       }
       const api = [path, route].some((p) => p.startsWith('/api/') || p.startsWith('/v1/'));

@@ -2,6 +2,19 @@ import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import { ConfigError } from '@voxgate/service-kit';
 
+/** Loopback in IPv4 (127.0.0.0/8), IPv6 (::1) and IPv4-mapped IPv6 form. */
+export function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  // The usual spellings first: every request asks, twice (its id and its client).
+  if (address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1') return true;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  if (isIP(v4) === 4) return v4.startsWith('127.');
+  return address === '::1';
+}
+
+/** Headers a proxy adds for the client it passes a request on for; a program calling directly sends none. */
+const FORWARDING_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip', 'x-forwarded-host', 'x-forwarded-proto', 'via', 'true-client-ip', 'cf-connecting-ip'];
+
 /** IPv4-mapped IPv6 (`::ffff:10.0.0.1`) as the IPv4 address it is. */
 export const plainAddress = (address: string): string => (address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address);
 
@@ -35,6 +48,21 @@ export class TrustedProxies {
     const family = isIP(plain);
     return family !== 0 && this.#list.check(plain, family === 4 ? 'ipv4' : 'ipv6');
   };
+
+  /**
+   * Whether a request comes from a program on this machine. A reverse proxy on the same host
+   * connects from loopback too: one named in `TRUST_PROXY` says who its client is, and one that is
+   * not still gives itself away by its forwarding headers. Without this, a same-host proxy would
+   * open `/v1` (without `API_KEYS`), `/metrics` and the local exemption from limits to everyone
+   * the proxy serves. (A proxy that adds no forwarding header cannot be told apart: the README
+   * says to set `API_KEYS` behind one.)
+   */
+  isLocal(request: IncomingMessage): boolean {
+    const peer = request.socket.remoteAddress;
+    if (!isLoopback(peer)) return false;
+    if (this.trusts(peer ?? '')) return isLoopback(this.clientAddress(request));
+    return !FORWARDING_HEADERS.some((name) => request.headers[name] !== undefined);
+  }
 
   /** The client's address for a raw request (an upgrade has no Fastify `request.ip`). */
   clientAddress(request: IncomingMessage): string {

@@ -31,6 +31,8 @@ export interface RealtimeOptions {
   live: LiveConnections;
   allowedOrigins: readonly string[];
   apiKeys: string | undefined;
+  /** Whether a caller without an API key is a program on this machine (see `TrustedProxies.isLocal`). */
+  isLocal: (request: IncomingMessage) => boolean;
   /** How long the catalogue check waits for the services over NATS. */
   timeoutMs: number;
   /** Login and per-client limits; an admitted session counts as open until its socket closes. */
@@ -54,7 +56,7 @@ export interface RealtimeOptions {
 export async function realtimeRoute(app: FastifyInstance, options: RealtimeOptions): Promise<void> {
   const models = new RealtimeModels(options.nats.nc, app.log, options.timeoutMs);
   const pool = new RelayPool(options.nats.nc);
-  const authorize = v1Auth(options.apiKeys);
+  const authorize = v1Auth(options.apiKeys, options.isLocal);
   let closing = false;
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -97,7 +99,7 @@ export async function realtimeRoute(app: FastifyInstance, options: RealtimeOptio
         return refuse(errors.forbidden_origin({ message: 'This origin may not open a realtime WebSocket here.' }));
       }
       try {
-        await authorize(request);
+        authorize(request);
       } catch (error) {
         if (error instanceof ServiceError) return refuse(error);
         throw error;

@@ -1,25 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
-import { isIP } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { errors } from '../../errors.js';
 
 const digest = (key: string) => createHash('sha256').update(key).digest();
-
-/** Loopback in IPv4 (127.0.0.0/8), IPv6 (::1) and IPv4-mapped IPv6 form. */
-export function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  // The usual spellings first: every request asks, twice (its id and its client).
-  if (address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1') return true;
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
-  if (isIP(v4) === 4) return v4.startsWith('127.');
-  return address === '::1';
-}
-
-/** What the gate reads of a request: a Fastify request, or a raw upgrade request (`/v1/realtime`). */
-export interface V1Caller {
-  headers: IncomingHttpHeaders;
-  socket: { remoteAddress?: string | undefined };
-}
 
 /**
  * Which of `API_KEYS` an `Authorization: Bearer <key>` header carries, as that key's digest:
@@ -42,14 +25,15 @@ export function apiKeyMatcher(apiKeys: string | undefined): { any: boolean; matc
 }
 
 /**
- * The `/v1` gate. With `API_KEYS` set, a request needs `Authorization: Bearer <one of them>`;
- * without, only programs on this machine may call.
+ * The `/v1` gate, for HTTP requests and the `/v1/realtime` upgrade. With `API_KEYS` set, a
+ * request needs `Authorization: Bearer <one of them>`; without, only programs on this machine may
+ * call, as `isLocal` tells them (a request passed on by a reverse proxy is not one).
  */
-export function v1Auth(apiKeys: string | undefined): (request: V1Caller) => Promise<void> {
+export function v1Auth(apiKeys: string | undefined, isLocal: (request: IncomingMessage) => boolean): (request: IncomingMessage) => void {
   const keys = apiKeyMatcher(apiKeys);
-  return async (request) => {
+  return (request) => {
     if (!keys.any) {
-      if (!isLoopback(request.socket.remoteAddress)) throw errors.loopback_only();
+      if (!isLocal(request)) throw errors.loopback_only();
       return;
     }
     if (!keys.match(request.headers.authorization)) throw errors.unauthorized();

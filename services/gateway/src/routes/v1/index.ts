@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { TrustedProxies } from '../../access/trusted-proxies.js';
 import { openAiErrorType } from '../../openai/wire.js';
 import { v1Auth } from './auth.js';
 import { v1ChatCompletionsRoute, type V1ChatOptions } from './chat-completions.js';
@@ -9,8 +10,17 @@ import { v1ModelsRoute } from './models.js';
  * The OpenAI-compatible API for programs, under `/v1`: the gate first, and errors in the kit's
  * shape plus OpenAI's `type`, which its SDKs read.
  */
-export async function v1Routes(app: FastifyInstance, options: V1ChatOptions & { apiKeys: string | undefined }): Promise<void> {
-  app.addHook('onRequest', v1Auth(options.apiKeys));
+export async function v1Routes(app: FastifyInstance, options: V1ChatOptions & { apiKeys: string | undefined; proxies: TrustedProxies }): Promise<void> {
+  const gate = v1Auth(options.apiKeys, (request) => options.proxies.isLocal(request));
+  app.addHook('onRequest', (request, _reply, done) => {
+    try {
+      gate(request.raw);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    done();
+  });
   app.addHook('preSerialization', async (_request, reply, payload: unknown) => {
     if (reply.statusCode >= 400 && typeof payload === 'object' && payload !== null && 'error' in payload) {
       const error = (payload as { error: Record<string, unknown> }).error;
