@@ -3,6 +3,7 @@ import t from 'tap';
 import { RealtimeSubjects } from '@voxgate/protocol';
 import { startNatsServer } from '../../../test/helpers/nats-server.js';
 import { waitFor } from '../../../test/helpers/ports.js';
+import { bytesFromPcm16, PcmResampler, pcm16FromBytes } from '../src/audio/resample.js';
 import { FAKE_DELTA, startFakeProvider } from './fake-provider.js';
 import { connectClient, refusedUpgrade, startRelay } from './relay-process.js';
 
@@ -126,6 +127,29 @@ t.test('GLM: events renamed, audio resampled to 16 kHz WAV, truncate answered lo
   t.ok(types.includes('response.output_audio_transcript.done'));
   t.ok(types.indexOf('conversation.item.added') < types.indexOf('conversation.item.done'), 'item.created became added + done');
   t.equal(client.events.find((e) => e.type === 'response.output_audio.delta')?.delta, FAKE_DELTA, 'output audio passes at 24 kHz');
+  client.ws.close();
+  await client.closed;
+});
+
+t.test('GLM: input_audio_buffer.clear starts the next utterance with a fresh resampler and no carried byte', async (t) => {
+  const client = await connectClient(`${relay.url}/v1/realtime?model=glm-realtime-flash`);
+  await client.next('session.created');
+  const upstream = lastProviderSocket();
+  const loud = Buffer.alloc(961);
+  for (let i = 0; i + 1 < loud.length; i += 2) loud.writeInt16LE(i % 4 === 0 ? 30_000 : -30_000, i);
+  // 961 bytes: the last one waits for its sample's other half, and the filter is full of a loud tone.
+  client.send({ type: 'input_audio_buffer.append', audio: loud.toString('base64') });
+  client.send({ type: 'input_audio_buffer.clear' });
+  const next = Buffer.alloc(960);
+  for (let i = 0; i < next.length; i += 2) next.writeInt16LE(Math.round(8_000 * Math.sin(i / 20)), i);
+  client.send({ type: 'input_audio_buffer.append', audio: next.toString('base64') });
+  const appends = await waitFor('two appends at the provider', () => {
+    const found = (upstream?.frames ?? []).map((f) => JSON.parse(f) as Record<string, unknown>).filter((e) => e.type === 'input_audio_buffer.append');
+    return found.length === 2 ? found : undefined;
+  });
+  const wav = Buffer.from(appends[1]?.audio as string, 'base64');
+  const fresh = bytesFromPcm16(new PcmResampler(24_000, 16_000).process(pcm16FromBytes(next)));
+  t.same(wav.subarray(44), fresh, 'the audio after clear resamples as if the session had just begun');
   client.ws.close();
   await client.closed;
 });

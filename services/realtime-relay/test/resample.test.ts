@@ -59,3 +59,12 @@ t.test('24 → 16 kHz removes what 16 kHz cannot carry (no aliasing)', async (t)
   const rms = Math.sqrt(out.subarray(200).reduce((s, v) => s + v * v, 0) / (out.length - 200));
   t.ok(rms < 100, `a 10 kHz tone is filtered out (rms ${rms.toFixed(1)} of 7071)`);
 });
+
+t.test('reset() forgets the filter history and the output phase: the next stream starts as a fresh one', async (t) => {
+  const fresh = new PcmResampler(24_000, 16_000).process(sine(440, 24_000, 4_800));
+  const reused = new PcmResampler(24_000, 16_000);
+  // 1001 samples leave the output position mid-cycle and the history full of a loud tone.
+  reused.process(sine(1_000, 24_000, 1_001, 30_000));
+  reused.reset();
+  t.same(Array.from(reused.process(sine(440, 24_000, 4_800))), Array.from(fresh), 'same samples as a new resampler');
+});

@@ -58,6 +58,15 @@ export class PcmResampler {
     return (this.#taps * this.up - 1) / 2 / this.up;
   }
 
+  /**
+   * Starts a new stream: the previous one's last samples must not bleed into the next one's first
+   * (after `input_audio_buffer.clear`, the cleared audio would otherwise reach the next utterance).
+   */
+  reset(): void {
+    this.#history.fill(0);
+    this.#next = 0;
+  }
+
   /** Resamples one frame; the output length varies by one sample from frame to frame. */
   process(input: Int16Array): Int16Array {
     const keep = this.#taps - 1;

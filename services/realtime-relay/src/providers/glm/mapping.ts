@@ -9,7 +9,7 @@ import type { RealtimeFunctionTool, RealtimeSessionConfig } from '@voxgate/proto
  * |---|---|---|
  * | `session.update{session}` | `session.update{session}` | `model` always set (GLM picks the model there); `audio.output.voice` → `voice`; `audio.input.turn_detection` `server_vad`/`semantic_vad` → `{type:'server_vad'}`, `null` → `{type:'client_vad'}`, always sent (GLM wants it with every `tools` change); GA flat tools → GLM flat tools (`type,name,description,parameters` only); `input_audio_format:'wav'`, `output_audio_format:'pcm'`, `beta_fields:{chat_mode:'audio', tts_source:'e2e'}`; `audio.input.transcription` only echoed (GLM always transcribes the user); `audio/pcmu`/`audio/pcma` and text-only `output_modalities` refused (`unsupported_session_option`) |
  * | `input_audio_buffer.append{audio}` | `input_audio_buffer.append{audio}` | PCM16 24 kHz → resampled to 16 kHz → one WAV file per append |
- * | `input_audio_buffer.commit` / `.clear` | same | |
+ * | `input_audio_buffer.commit` / `.clear` | same | `.clear` also resets the resampler and drops a carried odd byte, so cleared audio cannot leak into the next utterance |
  * | `conversation.item.create` | same | content `input_text` kept, assistant `output_text` → `text`, `function_call_output` → `{type, output}` (GLM has no `call_id`) |
  * | `conversation.item.truncate` | — | answered by the relay: `conversation.item.truncated` (GLM has none) |
  * | `response.create` / `response.cancel` | same | GA-only response options dropped |

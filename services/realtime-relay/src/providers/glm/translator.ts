@@ -100,6 +100,12 @@ export class GlmTranslator implements ProviderAdapter {
           }),
         );
         return;
+      case 'input_audio_buffer.clear':
+        // The cleared audio is gone for GLM; its tail must not reach the next utterance either.
+        this.#input.reset();
+        this.#carry = undefined;
+        port.toProvider(JSON.stringify({ type, ...id, client_timestamp: Date.now() }));
+        return;
       case 'conversation.item.create':
         port.toProvider(JSON.stringify({ type, ...id, client_timestamp: Date.now(), item: glmItem(event.item as Record<string, unknown>) }));
         return;
