@@ -132,7 +132,7 @@ t.test('bad input: each a clear JSON error, and session keeps serving', async (t
   const fault = (body: object) => fetch(`${sim}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ provider: 'openai', times: 1, ...body }) });
   await fault({ kind: 'rate_limit' });
   const rejected = await postJson('/api/realtime/calls?model=gpt-realtime', { sdp });
-  t.match([rejected.status, rejected.body], [502, { error: { code: 'upstream_rejected', message: /OpenAI refused the call with 429/ } }], 'OpenAI 4xx');
+  t.match([rejected.status, rejected.body], [429, { error: { code: 'upstream_rate_limited', message: /OpenAI refused the call with 429/ } }], "OpenAI's rate limit");
   await fault({ kind: 'server_error' });
   await expect('OpenAI 5xx', postJson('/api/realtime/calls?model=gpt-realtime', { sdp }), 502, 'upstream_unavailable');
 

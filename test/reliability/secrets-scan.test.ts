@@ -205,10 +205,14 @@ t.test('WebRTC signalling and client secrets, good and failing', async (t) => {
   t.equal(created.status, 201, 'a call set up');
   const { callId } = JSON.parse(created.text) as { callId: string };
   await call(`/api/realtime/calls/${callId}/hangup`, { method: 'POST' });
-  for (const kind of ['rate_limit', 'server_error', 'invalid_key']) {
+  for (const [kind, status] of [
+    ['rate_limit', 429],
+    ['server_error', 502],
+    ['invalid_key', 502],
+  ] as const) {
     await fault({ provider: 'openai', kind });
     const failed = await call('/api/realtime/calls?model=gpt-realtime', json({ sdp: await peer() }));
-    t.equal(failed.status, 502, `${kind}: a clear 502`);
+    t.equal(failed.status, status, `${kind}: a clear ${status}`);
   }
   const secret = await call('/v1/realtime/client_secrets', json({ session: { type: 'realtime', model: 'gpt-realtime' } }));
   t.match(secret.text, /"value":"ek_/, 'an ephemeral key, not the server key');

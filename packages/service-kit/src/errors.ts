@@ -45,7 +45,11 @@ export const UPSTREAM_ERRORS = {
   upstream_rate_limited: { statusCode: 429, message: 'The provider is rate-limiting requests; try again shortly.' },
   upstream_unavailable: { statusCode: 502, message: 'The provider is unavailable.' },
   upstream_timeout: { statusCode: 504, message: 'The provider did not answer in time.' },
-  upstream_rejected: { statusCode: 502, message: 'The provider refused the request.' },
+  // The provider found the request itself wrong (too long for the model, a bad option): the
+  // caller's to change, so 400 (which OpenAI's SDKs do not retry), as OpenAI itself answers.
+  upstream_rejected: { statusCode: 400, message: 'The provider refused the request.' },
+  // The provider refused this server's key or account: the operator's to mend, not the caller's.
+  upstream_unauthorized: { statusCode: 502, message: "The provider refused this server's credentials." },
   upstream_error: { statusCode: 502, message: 'The provider failed.' },
   transcription_failed: { statusCode: 502, message: 'The voice message could not be transcribed.' },
 } as const satisfies Record<string, ErrorSpec>;

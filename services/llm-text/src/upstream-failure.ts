@@ -3,7 +3,7 @@ import type { ErrorCode } from './errors.js';
 /** The codes a provider failure ends a turn with. */
 export type UpstreamCode = Extract<
   ErrorCode,
-  'upstream_rate_limited' | 'upstream_unavailable' | 'upstream_timeout' | 'upstream_rejected' | 'upstream_error' | 'transcription_failed'
+  'upstream_rate_limited' | 'upstream_unavailable' | 'upstream_timeout' | 'upstream_rejected' | 'upstream_unauthorized' | 'upstream_error' | 'transcription_failed'
 >;
 
 const MESSAGES: Record<UpstreamCode, string> = {
@@ -11,6 +11,7 @@ const MESSAGES: Record<UpstreamCode, string> = {
   upstream_unavailable: 'The provider is unavailable.',
   upstream_timeout: 'The provider did not answer in time.',
   upstream_rejected: 'The provider refused the request.',
+  upstream_unauthorized: "The provider refused this server's credentials; the operator must check the key.",
   upstream_error: 'The provider failed.',
   transcription_failed: 'The voice message could not be transcribed.',
 };
@@ -36,7 +37,10 @@ export class UpstreamFailure extends Error {
   }
 }
 
-/** Maps an HTTP status from a provider to a failure; 4xx other than 408/429 carry the provider's words. */
+/**
+ * Maps an HTTP status from a provider to a failure; 4xx other than 408/429 carry the provider's
+ * words. 401 and 403 are about this server's key, every other 4xx about the request.
+ */
 export function failureFromStatus(status: number, providerMessage: string | undefined, retryAfterMs: number | undefined, cause: unknown): UpstreamFailure {
   const details = { status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
   if (status === 429) return new UpstreamFailure('upstream_rate_limited', true, MESSAGES.upstream_rate_limited, details, { cause });
@@ -44,6 +48,9 @@ export function failureFromStatus(status: number, providerMessage: string | unde
   if (status >= 500) return new UpstreamFailure('upstream_unavailable', true, `${MESSAGES.upstream_unavailable} (HTTP ${status})`, details, { cause });
   if (status >= 400) {
     const said = providerMessage?.trim() ? `: ${providerMessage.trim().slice(0, MAX_PROVIDER_MESSAGE_CHARS)}` : '';
+    if (status === 401 || status === 403) {
+      return new UpstreamFailure('upstream_unauthorized', false, `${MESSAGES.upstream_unauthorized} (HTTP ${status})${said}`, details, { cause });
+    }
     return new UpstreamFailure('upstream_rejected', false, `The provider refused the request (HTTP ${status})${said}`, details, { cause });
   }
   return new UpstreamFailure('upstream_error', false, MESSAGES.upstream_error, details, { cause });

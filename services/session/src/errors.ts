@@ -11,8 +11,12 @@ export const errors = defineErrors({
   model_not_allowed: { statusCode: 400, message: 'Client secrets are issued only for the OpenAI realtime models this server offers.' },
   call_not_found: { statusCode: 404, message: 'No live call with this id.' },
   too_many_calls: { statusCode: 503, message: 'This server follows as many calls as it may; try again shortly.' },
-  /** OpenAI answered 4xx: its own message is passed on (it names the cause, e.g. a quota). */
-  upstream_rejected: { statusCode: 502, message: 'OpenAI refused the request.' },
+  /** OpenAI found the request wrong (4xx but 401, 403, 429): its own message is passed on, it names the cause. */
+  upstream_rejected: { statusCode: 400, message: 'OpenAI refused the request.' },
+  /** OpenAI refused this server's key or account (401, 403): the operator's to mend. */
+  upstream_unauthorized: { statusCode: 502, message: "OpenAI refused this server's credentials." },
+  /** OpenAI's rate limit or quota (429). */
+  upstream_rate_limited: { statusCode: 429, message: 'OpenAI is rate-limiting requests; try again shortly.' },
   /** OpenAI answered 5xx or something that is not what it promises. */
   upstream_unavailable: { statusCode: 502, message: 'OpenAI is unavailable.' },
 });

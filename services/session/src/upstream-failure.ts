@@ -26,9 +26,11 @@ function providerMessage(body: string): { message: string | undefined; code: str
 }
 
 /**
- * A non-2xx answer from OpenAI as the error this service answers with: 4xx → `upstream_rejected`
- * with OpenAI's own message (it names the real cause: quota, bad offer, unknown model), 5xx →
- * `upstream_unavailable`. The body is read here so that it is never mistaken for an SDP answer.
+ * A non-2xx answer from OpenAI as the error this service answers with, with OpenAI's own message
+ * (it names the real cause: quota, bad offer, unknown model): 429 → `upstream_rate_limited`, 401
+ * and 403 → `upstream_unauthorized` (this server's key), other 4xx → `upstream_rejected`, 5xx →
+ * `upstream_unavailable`, as llm-text maps a provider's answers. The body is read here so that it
+ * is never mistaken for an SDP answer.
  */
 export async function upstreamFailure(response: Response, what: string, apiKey: string): Promise<ServiceError> {
   const body = await response.text().catch(() => '');
@@ -36,9 +38,10 @@ export async function upstreamFailure(response: Response, what: string, apiKey: 
   const detail = message === undefined ? '' : `: ${scrubSecrets(message, apiKey).slice(0, MAX_MESSAGE_CHARS)}`;
   const codePart = code === undefined ? '' : ` (${scrubSecrets(code, apiKey).slice(0, 100)})`;
   const cause = new Error(`OpenAI answered ${response.status} to ${what}`);
-  if (response.status >= 400 && response.status < 500) {
-    return errors.upstream_rejected({ message: `OpenAI refused ${what} with ${response.status}${codePart}${detail}`, cause });
-  }
+  const refused = { message: `OpenAI refused ${what} with ${response.status}${codePart}${detail}`, cause };
+  if (response.status === 429) return errors.upstream_rate_limited(refused);
+  if (response.status === 401 || response.status === 403) return errors.upstream_unauthorized(refused);
+  if (response.status >= 400 && response.status < 500) return errors.upstream_rejected(refused);
   return errors.upstream_unavailable({ message: `OpenAI failed ${what} with ${response.status}${codePart}${detail}`, cause });
 }
 

@@ -56,11 +56,14 @@ t.test('non-2xx answers are read and mapped, never passed on as SDP', async (t) 
   handle = (_request, _body, response) =>
     json(response, 401, { error: { message: `Incorrect API key provided: ${KEY}. Also sk-ab***yz.`, type: 'invalid_request_error', code: 'invalid_api_key' } });
   const rejected = await failure(() => createCall(target, OFFER, { type: 'realtime', model: 'gpt-realtime' }));
-  t.match(rejected, { code: 'upstream_rejected', statusCode: 502, message: /OpenAI refused the call with 401 \(invalid_api_key\): Incorrect API key provided/ });
+  t.match(rejected, { code: 'upstream_unauthorized', statusCode: 502, message: /OpenAI refused the call with 401 \(invalid_api_key\): Incorrect API key provided/ });
   t.notMatch(rejected?.message, /sk-/, 'no key, not even a quoted part of one');
 
   handle = (_request, _body, response) => json(response, 400, { error: { message: 'Invalid SDP offer', code: 'invalid_offer' } });
-  t.match(await failure(() => createCall(target, OFFER, { type: 'realtime' })), { code: 'upstream_rejected', message: /Invalid SDP offer/ });
+  t.match(await failure(() => createCall(target, OFFER, { type: 'realtime' })), { code: 'upstream_rejected', statusCode: 400, message: /Invalid SDP offer/ });
+
+  handle = (_request, _body, response) => json(response, 429, { error: { message: 'You exceeded your current quota', code: 'insufficient_quota' } });
+  t.match(await failure(() => createCall(target, OFFER, { type: 'realtime' })), { code: 'upstream_rate_limited', statusCode: 429, message: /429 \(insufficient_quota\)/ });
 
   handle = (_request, _body, response) => response.writeHead(503).end('<html>busy</html>');
   t.match(await failure(() => createCall(target, OFFER, { type: 'realtime' })), { code: 'upstream_unavailable', statusCode: 502, message: /503/ });
