@@ -50,18 +50,17 @@ t.test('streamed with an image, usage chunk when asked', async (t) => {
       },
     ],
   });
-  let text = '';
-  let finish: string | null = null;
-  let usage: OpenAI.CompletionUsage | null | undefined;
-  for await (const chunk of stream) {
-    t.equal(chunk.object, 'chat.completion.chunk');
-    text += chunk.choices[0]?.delta.content ?? '';
-    finish = chunk.choices[0]?.finish_reason ?? finish;
-    if (chunk.usage) usage = chunk.usage;
-  }
-  t.equal(text, fakeAnswer('look').join(''));
-  t.equal(finish, 'stop');
-  t.match(usage, { completion_tokens: fakeAnswer('look').length });
+  const chunks: OpenAI.ChatCompletionChunk[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  t.same(new Set(chunks.map((c) => c.object)), new Set(['chat.completion.chunk']));
+  t.equal(new Set(chunks.map((c) => c.id)).size, 1, 'one id for the whole stream');
+  t.equal(chunks[0]?.choices[0]?.delta.role, 'assistant', 'the first chunk carries the role, as OpenAI opens its streams');
+  t.equal(chunks.map((c) => c.choices[0]?.delta.content ?? '').join(''), fakeAnswer('look').join(''));
+  const last = chunks.at(-1);
+  t.same(last?.choices, [], 'usage comes last, in a chunk without choices');
+  t.has(last?.usage, { prompt_tokens: 3, completion_tokens: fakeAnswer('look').length });
+  t.equal(chunks.at(-2)?.choices[0]?.finish_reason, 'stop');
+  t.ok(chunks.slice(0, -1).every((c) => c.usage === null), 'every other chunk says usage: null');
   const start = fake.starts.at(-1);
   const imagePart = start?.messages[1]?.content[1];
   t.equal(imagePart?.type, 'image');
@@ -73,17 +72,22 @@ t.test('streamed with an image, usage chunk when asked', async (t) => {
 t.test('errors in OpenAI shape', async (t) => {
   const unknown = await client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
   t.ok(unknown instanceof OpenAI.NotFoundError);
-  t.has((unknown as ApiError).error, { code: 'unknown_model', type: 'not_found_error' });
+  t.has((unknown as ApiError).error, { code: 'model_not_found', type: 'not_found_error', param: null });
   const empty = await client.chat.completions.create({ model: 'fake-fast', messages: [{ role: 'user', content: '' }] }).catch((e: unknown) => e);
   t.ok(empty instanceof OpenAI.BadRequestError);
+  t.has((empty as ApiError).error, { code: 'empty_message' });
   const failed = await client.chat.completions.create({ model: 'fake-fail', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
   t.match((failed as ApiError).status, 502);
   t.has((failed as ApiError).error, { code: 'upstream_unavailable' });
+  // The fake fails after three tokens: the stream is open by then, so the error is its last event.
+  const received: string[] = [];
   const streamFailed = await (async () => {
     const s = await client.chat.completions.create({ model: 'fake-fail', stream: true, messages: [{ role: 'user', content: 'x' }] });
-    for await (const _ of s);
+    for await (const chunk of s) received.push(chunk.choices[0]?.delta.content ?? '');
   })().catch((e: unknown) => e);
   t.ok(streamFailed instanceof OpenAI.APIError, 'a failure mid-stream reaches the SDK as an error');
+  t.equal((streamFailed as ApiError).status, undefined, 'from inside the stream, not as an HTTP status');
+  t.equal(received.join(''), fakeAnswer('x').slice(0, 3).join(''), 'after the part that arrived');
 });
 
 t.test('API_KEYS: a key is required and checked', async (t) => {
@@ -94,6 +98,8 @@ t.test('API_KEYS: a key is required and checked', async (t) => {
   await waitFor('keyed gateway', async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined));
   const good = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'key-two-456', maxRetries: 0 });
   t.equal((await good.chat.completions.create({ model: 'fake-fast', messages: [{ role: 'user', content: 'hi' }] })).object, 'chat.completion');
+  const none = await fetch(`${url}/v1/models`);
+  t.equal(none.status, 401, 'no Authorization header at all');
   const bad = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'wrong-key', maxRetries: 0 });
   const refused = await bad.models.list().catch((e: unknown) => e);
   t.ok(refused instanceof OpenAI.AuthenticationError);

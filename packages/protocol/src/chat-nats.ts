@@ -7,6 +7,39 @@ import { ChatLimits, ChatMessage } from './chat.js';
  * The turn's `start` chunk (seq 1) is stored in JetStream before the reply is sent, so that a
  * client polling or subscribing right after the reply never finds the turn unknown (404).
  */
+/**
+ * How a program (`/v1`) wants the answer sampled and shaped, beyond length and temperature, in
+ * OpenAI's terms. llm-text refuses an option the model's provider cannot honour rather than
+ * ignoring it.
+ */
+export const GenerationOptions = Type.Object(
+  {
+    /** Up to 4 sequences at which the provider stops. */
+    stop: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 4 })),
+    topP: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    seed: Type.Optional(Type.Integer()),
+    presencePenalty: Type.Optional(Type.Number({ minimum: -2, maximum: 2 })),
+    frequencyPenalty: Type.Optional(Type.Number({ minimum: -2, maximum: 2 })),
+    /** `json_object`: any JSON object; `json_schema`: JSON matching `schema`. */
+    responseFormat: Type.Optional(
+      Type.Union([
+        Type.Object({ type: Type.Literal('json_object') }, { additionalProperties: false }),
+        Type.Object(
+          {
+            type: Type.Literal('json_schema'),
+            name: Type.String({ minLength: 1, maxLength: 64 }),
+            schema: Type.Record(Type.String(), Type.Unknown()),
+            strict: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false },
+        ),
+      ]),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type GenerationOptions = Static<typeof GenerationOptions>;
+
 export const StartTurn = Type.Object(
   {
     /** Chosen by the gateway, so it can subscribe before the first chunk is published. */
@@ -22,6 +55,7 @@ export const StartTurn = Type.Object(
     regenerate: Type.Optional(Type.Boolean()),
     maxOutputTokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 200_000 })),
     temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
+    options: Type.Optional(GenerationOptions),
   },
   { additionalProperties: false },
 );

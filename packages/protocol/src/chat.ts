@@ -87,7 +87,8 @@ export const TurnChunk = Type.Union([
   Type.Object({
     seq: Type.Integer({ minimum: 1 }),
     type: Type.Literal('done'),
-    finishReason: Type.Union([Type.Literal('stop'), Type.Literal('length'), Type.Literal('stopped'), Type.Literal('other')]),
+    // `content_filter`: the provider withheld (the rest of) the answer; `stopped`: ended early, the text kept.
+    finishReason: Type.Union([Type.Literal('stop'), Type.Literal('length'), Type.Literal('content_filter'), Type.Literal('stopped'), Type.Literal('other')]),
     usage: Type.Optional(Usage),
   }),
   Type.Object({

@@ -34,7 +34,7 @@ export {
   TurnStarted,
   Usage,
 } from './chat.js';
-export { ConversationRef, ConversationRename, JetStreamNames, StartTurn, StopTurnReply } from './chat-nats.js';
+export { ConversationRef, ConversationRename, GenerationOptions, JetStreamNames, StartTurn, StopTurnReply } from './chat-nats.js';
 export {
   WsClientEvent,
   WsError,

@@ -12,6 +12,8 @@ export const errors = defineErrors({
   invalid_json: { statusCode: 400, message: 'The body is not valid JSON.' },
   unsupported_media_type: { statusCode: 415, message: 'This content type is not accepted here.' },
   empty_message: { statusCode: 400, message: 'The message has no text, image or audio.' },
+  // /v1 fields whose meaning the gateway cannot deliver (function calling, log-probabilities, spoken output).
+  unsupported_parameter: { statusCode: 400, message: 'This parameter is not supported.' },
   too_many_parts: { statusCode: 400, message: 'The message has too many parts.' },
   too_many_messages: { statusCode: 400, message: 'The request has too many messages.' },
   text_too_long: { statusCode: 400, message: 'A text part is too long.' },
@@ -47,6 +49,7 @@ export const errors = defineErrors({
   // Answered by llm-text and passed on under the same code.
   unknown_model: { statusCode: 404, message: 'No running service offers this model.' },
   unsupported_input: { statusCode: 400, message: 'This model cannot take this kind of input.' },
+  unsupported_option: { statusCode: 400, message: "This model's provider does not take this option." },
   conversation_not_found: { statusCode: 404, message: 'No conversation with this id.' },
   nothing_to_regenerate: { statusCode: 409, message: 'The conversation has no user message to answer again.' },
   ...UPSTREAM_ERRORS,

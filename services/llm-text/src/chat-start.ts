@@ -5,6 +5,7 @@ import { newId, titleFrom } from './conversation-title.js';
 import { errors } from './errors.js';
 import type { HistoryStore, StoredTurn } from './history.js';
 import type { ModelRoute, Providers } from './providers/registry.js';
+import { optionsAskedFor } from './providers/types.js';
 import type { ContextMessage } from './turn-input.js';
 import type { TurnJob, TurnRunner } from './turns.js';
 
@@ -37,6 +38,17 @@ async function checkParts(messages: ChatMessage[], route: ModelRoute, deps: Chat
   }
 }
 
+/** A message with no text, image or audio: a program's history may hold such assistant or system turns. */
+const isEmpty = (message: ChatMessage) => message.content.every((p) => p.type === 'text' && p.text.trim() === '');
+
+/** Refuses generation options the model's provider cannot honour, rather than dropping them unseen. */
+function checkOptions(request: StartTurn, route: ModelRoute): void {
+  const refused = optionsAskedFor(request.options).filter((option) => !route.provider.options.has(option));
+  if (refused.length > 0) {
+    throw errors.unsupported_option({ message: `${route.entry.id} (${route.entry.provider}) does not take ${refused.join(', ')}.` });
+  }
+}
+
 function contextOf(turns: StoredTurn[]): ContextMessage[] {
   return turns.flatMap(({ turn }) => {
     const user: ContextMessage = { message: turn.user, transcript: turn.transcript };
@@ -66,13 +78,19 @@ export async function startTurn(request: StartTurn, deps: ChatStartDeps, log: Fa
   }
   const route = deps.providers.routes.get(request.model);
   if (route === undefined) throw errors.unknown_model({ message: `No text model ${request.model}.` });
-  const base = { turnId: request.turnId, route, maxOutputTokens: request.maxOutputTokens ?? deps.defaultMaxOutputTokens, temperature: request.temperature };
+  checkOptions(request, route);
+  // A program that names no limit gets the provider's own, as from OpenAI; the page gets the configured one.
+  const maxOutputTokens = request.maxOutputTokens ?? (request.mode === 'stateless' ? undefined : deps.defaultMaxOutputTokens);
+  const base = { turnId: request.turnId, route, maxOutputTokens, temperature: request.temperature, options: request.options };
   let job: TurnJob;
   let saving: Promise<void> | undefined;
   if (request.mode === 'stateless') {
-    if (request.messages.length === 0 || request.regenerate) throw errors.invalid_request({ message: 'A stateless turn needs messages and cannot regenerate.' });
-    await checkParts(request.messages, route, deps);
-    job = { ...base, conversationId: request.conversationId ?? newId(), context: request.messages.map((message) => ({ message })) };
+    if (request.regenerate) throw errors.invalid_request({ message: 'A stateless turn cannot regenerate.' });
+    // Empty turns of a program's history are left out; what remains must ask something.
+    const messages = request.messages.filter((message) => !isEmpty(message));
+    if (!messages.some((message) => message.role === 'user')) throw errors.invalid_request({ message: 'The request has no user message with text, an image or audio.' });
+    await checkParts(messages, route, deps);
+    job = { ...base, conversationId: request.conversationId ?? newId(), context: messages.map((message) => ({ message })) };
   } else if (request.regenerate) {
     if (request.conversationId === undefined) throw errors.invalid_request({ message: 'Regenerate needs a conversation id.' });
     if (request.messages.length > 0) throw errors.invalid_request({ message: 'Regenerate takes no new message.' });

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { ChatMessage, ConversationTurn, TurnChunk, Usage } from '@voxgate/protocol';
+import type { ChatMessage, ConversationTurn, GenerationOptions, TurnChunk, Usage } from '@voxgate/protocol';
 import { ServiceError } from '@voxgate/service-kit';
 import type { AckedPublish } from './acked-publish.js';
 import type { AttachmentStore } from './attachments.js';
@@ -22,8 +22,10 @@ export interface TurnJob {
   route: ModelRoute;
   /** Everything the model reads, oldest first; the last entry is the message being answered. */
   context: ContextMessage[];
-  maxOutputTokens: number;
+  /** Unset: the provider's own limit. */
+  maxOutputTokens?: number | undefined;
   temperature?: number | undefined;
+  options?: GenerationOptions | undefined;
   /** Conversation mode: the exchange to store when the turn ends. */
   store?: { user: ChatMessage; transcript?: string | undefined; replacesSeq?: number | undefined } | undefined;
 }
@@ -148,7 +150,7 @@ export class TurnRunner {
       transcript = input.transcript ?? transcript;
       await streamAnswer(
         job.route.provider,
-        { model: job.route.upstreamModel, messages: input.messages, maxOutputTokens: job.maxOutputTokens, temperature: job.temperature },
+        { model: job.route.upstreamModel, messages: input.messages, maxOutputTokens: job.maxOutputTokens, temperature: job.temperature, options: job.options },
         {
           ...retry,
           idleTimeoutMs: policy.idleTimeoutMs,

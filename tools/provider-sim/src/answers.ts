@@ -17,10 +17,31 @@ const FILLER =
 /** A finished answer, token by token, with the usage a provider would report for it. */
 export interface Answer {
   tokens: string[];
-  /** `length` when the token budget cut the answer short, as a real model reports it. */
-  finish: 'stop' | 'length';
+  /**
+   * `length` when the token budget cut the answer short, as a real model reports it;
+   * `content_filter` when a `[sim:filter]` directive asked it to withhold the rest.
+   */
+  finish: 'stop' | 'length' | 'content_filter';
   promptTokens: number;
 }
+
+/**
+ * How the request asked for the answer to be sampled and shaped, in one form for every provider,
+ * as `GET /_sim/requests` shows it. The simulator honours what changes an answer it can check:
+ * stop sequences cut it, a JSON format makes it a JSON object; the rest is only recorded.
+ */
+export interface Sampling {
+  stop?: string[];
+  topP?: number;
+  seed?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  responseFormat?: 'json_object' | 'json_schema';
+}
+
+/** `[sim:filter]` in the user's text: the answer breaks off after a few tokens as withheld by a safety filter. */
+const FILTER_DIRECTIVE = '[sim:filter]';
+const TOKENS_BEFORE_FILTER = 3;
 
 /**
  * Asks the simulator for an answer of exactly N tokens, e.g. `[sim:tokens=4000]` in the user's
@@ -34,9 +55,17 @@ const LENGTH_DIRECTIVE = /\[sim:tokens=(\d{1,6})\]/;
  * `maxTokens` caps it like a real model's budget; a length directive in the text pads it with
  * filler to the asked length.
  */
-export function composeAnswer(summary: ConversationSummary, maxTokens: number | undefined): Answer {
+export function composeAnswer(summary: ConversationSummary, maxTokens: number | undefined, sampling: Sampling = {}): Answer {
   const promptTokens = summary.promptTexts.reduce((sum, text) => sum + countTokens(text), 0);
-  const tokens = tokenize(answerText(summary));
+  if (summary.lastUserText?.includes(FILTER_DIRECTIVE)) {
+    return { tokens: tokenize(answerText(summary)).slice(0, TOKENS_BEFORE_FILTER), finish: 'content_filter', promptTokens };
+  }
+  // A JSON answer is the same answer as an object, so that a program can parse what it asked for.
+  const text = sampling.responseFormat === undefined ? answerText(summary) : JSON.stringify({ model: summary.model, answer: answerText(summary) });
+  const stopAt = firstStop(text, sampling.stop);
+  // As real models do, the stop sequence itself is not part of the answer.
+  if (stopAt !== undefined) return { tokens: tokenize(text.slice(0, stopAt)), finish: 'stop', promptTokens };
+  const tokens = tokenize(text);
   const asked = LENGTH_DIRECTIVE.exec(summary.lastUserText ?? '')?.[1];
   const target = Math.min(asked === undefined ? tokens.length : Number(asked), MAX_ANSWER_TOKENS);
   const filler = tokenize(FILLER);
@@ -47,6 +76,16 @@ export function composeAnswer(summary: ConversationSummary, maxTokens: number | 
     return { tokens, finish: 'length', promptTokens };
   }
   return { tokens, finish: 'stop', promptTokens };
+}
+
+/** Where the earliest of the stop sequences begins in `text`, if any does. */
+function firstStop(text: string, stop: string[] | undefined): number | undefined {
+  let first: number | undefined;
+  for (const sequence of stop ?? []) {
+    const at = text.indexOf(sequence);
+    if (at >= 0 && (first === undefined || at < first)) first = at;
+  }
+  return first;
 }
 
 function answerText(summary: ConversationSummary): string {

@@ -1,3 +1,4 @@
+import type { Sampling } from './answers.js';
 import type { PartSummary } from './content.js';
 import type { FaultKind } from './faults.js';
 import type { ProviderId } from './provider.js';
@@ -19,6 +20,8 @@ export interface RequestRecord {
   model?: string;
   stream?: boolean;
   maxTokens?: number;
+  /** Sampling and format options the request carried (none: the field is absent). */
+  sampling?: Sampling;
   messages?: number;
   parts?: PartSummary[];
   partsOmitted?: number;
@@ -28,7 +31,7 @@ export interface RequestRecord {
 
 /** Details a handler learns about a request after its body has been parsed; undefined ones are left out. */
 export type RequestDetails = {
-  [K in 'model' | 'stream' | 'maxTokens' | 'messages' | 'fault']?: RequestRecord[K] | undefined;
+  [K in 'model' | 'stream' | 'maxTokens' | 'sampling' | 'messages' | 'fault']?: RequestRecord[K] | undefined;
 } & { parts?: readonly PartSummary[] };
 
 /** The last `limit` requests, oldest first. */

@@ -1,9 +1,9 @@
-import { ChatLimits, createParser, type Attachment, type ChatMessage, type ContentPart, type StartTurn } from '@voxgate/protocol';
+import { ChatLimits, createParser, type Attachment, type ChatMessage, type ContentPart, type GenerationOptions, type StartTurn } from '@voxgate/protocol';
 import { ServiceError } from '@voxgate/service-kit';
 import { admitAttachment, maxBytesFor, type AttachmentKind } from '../attachment-intake.js';
 import { checkParts, isEmptyMessage } from '../chat-input.js';
 import { errors } from '../errors.js';
-import { ChatCompletionRequest, type OpenAiPart } from './wire.js';
+import { ChatCompletionRequest, UNSUPPORTED_FIELDS, type OpenAiPart } from './wire.js';
 
 const requestParser = createParser(ChatCompletionRequest);
 const DATA_URL = /^data:([a-z0-9.+-]+\/[a-z0-9.+-]+)?(?:;[a-z0-9=.-]+)*;base64,/i;
@@ -50,12 +50,55 @@ function convertPart(part: OpenAiPart, pending: PendingAttachment[]): ContentPar
   return { type: 'audio', attachmentId: attachment.record.id };
 }
 
+/** Whether a field asks for something (`tools: []`, `logprobs: false`, `tool_choice: 'none'` do not). */
+function asks(value: unknown): boolean {
+  if (value === undefined || value === null || value === false || value === 'none' || value === 0) return false;
+  if (Array.isArray(value)) return value.length > 0 && !(value.length === 1 && value[0] === 'text');
+  if (isRecord(value)) return Object.keys(value).length > 0;
+  return true;
+}
+
+/** The first request field (or message) asking for what the gateway cannot deliver, refused by name. */
+function refuseUnsupported(body: Record<string, unknown>): void {
+  for (const field of UNSUPPORTED_FIELDS) {
+    if (field !== 'parallel_tool_calls' && asks(body[field])) {
+      throw errors.unsupported_parameter({ message: `Unsupported parameter: '${field}' is not supported by this server (no function calling, log-probabilities or audio output).` });
+    }
+  }
+  if (!Array.isArray(body.messages)) return;
+  for (const [i, message] of body.messages.entries()) {
+    if (!isRecord(message)) continue;
+    if (message.role === 'tool' || message.role === 'function' || asks(message.tool_calls) || asks(message.function_call)) {
+      throw errors.unsupported_parameter({ message: `messages[${i}]: tool calls and tool results are not supported by this server (no function calling).` });
+    }
+  }
+}
+
+/** OpenAI's sampling and format fields as the turn's generation options. */
+function optionsOf(request: ChatCompletionRequest): GenerationOptions | undefined {
+  const format = request.response_format;
+  const options: GenerationOptions = {
+    ...(request.stop === undefined || request.stop === null ? {} : { stop: typeof request.stop === 'string' ? [request.stop] : request.stop }),
+    ...(request.top_p === undefined || request.top_p === null ? {} : { topP: request.top_p }),
+    ...(request.seed === undefined || request.seed === null ? {} : { seed: request.seed }),
+    ...(request.presence_penalty === undefined || request.presence_penalty === null ? {} : { presencePenalty: request.presence_penalty }),
+    ...(request.frequency_penalty === undefined || request.frequency_penalty === null ? {} : { frequencyPenalty: request.frequency_penalty }),
+  };
+  if (format?.type === 'json_object') options.responseFormat = { type: 'json_object' };
+  if (format?.type === 'json_schema') {
+    const { name, schema, strict } = format.json_schema;
+    options.responseFormat = { type: 'json_schema', name, schema: schema ?? {}, ...(strict === undefined || strict === null ? {} : { strict }) };
+  }
+  return Object.keys(options).length === 0 ? undefined : options;
+}
+
 /**
  * An OpenAI Chat Completions request as a stateless turn: the whole context as `messages`, inline
  * images and audio split out as attachments (stored by the caller before the turn starts).
  */
 export function fromChatCompletionRequest(body: unknown, turnId: string): ConvertedRequest {
   if (!isRecord(body)) throw errors.invalid_request({ message: 'The body must be a JSON object.' });
+  refuseUnsupported(body);
   if (Array.isArray(body.messages)) {
     if (body.messages.length > ChatLimits.messagesPerRequest) {
       throw errors.too_many_messages({ message: `A request may have at most ${ChatLimits.messagesPerRequest} messages.` });
@@ -90,6 +133,7 @@ export function fromChatCompletionRequest(body: unknown, turnId: string): Conver
 
   const maxOutputTokens = request.max_completion_tokens ?? request.max_tokens ?? undefined;
   const temperature = request.temperature ?? undefined;
+  const options = optionsOf(request);
   const start: StartTurn = {
     turnId,
     model: request.model,
@@ -97,6 +141,7 @@ export function fromChatCompletionRequest(body: unknown, turnId: string): Conver
     messages,
     ...(maxOutputTokens === undefined ? {} : { maxOutputTokens }),
     ...(temperature === undefined ? {} : { temperature }),
+    ...(options === undefined ? {} : { options }),
   };
   return { start, attachments: pending, stream: request.stream === true, includeUsage: request.stream_options?.include_usage === true };
 }

@@ -34,10 +34,51 @@ export const ChatCompletionRequest = Type.Object({
   max_completion_tokens: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 200_000 }), Type.Null()])),
   temperature: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 2 }), Type.Null()])),
   n: Type.Optional(Type.Union([Type.Literal(1), Type.Null()])),
+  stop: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 4 }), Type.Null()])),
+  top_p: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()])),
+  seed: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+  presence_penalty: Type.Optional(Type.Union([Type.Number({ minimum: -2, maximum: 2 }), Type.Null()])),
+  frequency_penalty: Type.Optional(Type.Union([Type.Number({ minimum: -2, maximum: 2 }), Type.Null()])),
+  response_format: Type.Optional(
+    Type.Union([
+      Type.Object({ type: Type.Union([Type.Literal('text'), Type.Literal('json_object')]) }),
+      Type.Object({
+        type: Type.Literal('json_schema'),
+        json_schema: Type.Object({
+          name: Type.String({ minLength: 1, maxLength: 64 }),
+          schema: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+          strict: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+          description: Type.Optional(Type.String()),
+        }),
+      }),
+      Type.Null(),
+    ]),
+  ),
 });
+
+/**
+ * Request fields whose meaning the gateway cannot deliver: refused with 400 rather than dropped,
+ * since a program that asks for a tool call, log-probabilities or spoken output and silently gets
+ * plain text fails later and less clearly. Fields that only describe the caller (`user`,
+ * `metadata`, `store`, `service_tier`) are accepted and ignored.
+ */
+export const UNSUPPORTED_FIELDS = [
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'functions',
+  'function_call',
+  'logprobs',
+  'top_logprobs',
+  'logit_bias',
+  'audio',
+  'modalities',
+  'prediction',
+  'web_search_options',
+] as const;
 export type ChatCompletionRequest = Static<typeof ChatCompletionRequest>;
 
-export type FinishReason = 'stop' | 'length';
+export type FinishReason = 'stop' | 'length' | 'content_filter';
 
 export interface CompletionUsage {
   prompt_tokens: number;
@@ -52,7 +93,8 @@ export interface ChatCompletion {
   created: number;
   model: string;
   choices: { index: 0; message: { role: 'assistant'; content: string; refusal: null }; finish_reason: FinishReason; logprobs: null }[];
-  usage: CompletionUsage;
+  /** Absent when the provider reported none. */
+  usage?: CompletionUsage;
 }
 
 /** `chat.completion.chunk`: one event of the streamed answer. */

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { leanFetch } from './lean-fetch.js';
-import { dataUrl, inputAudioFormat, streamChatCompletion, type ChatDialect } from './openai-chat.js';
+import { ALL_OPTIONS, dataUrl, inputAudioFormat, streamChatCompletion, type ChatDialect } from './openai-chat.js';
 import type { ChatProvider, ProviderRequest, StreamEvent } from './types.js';
 
 const DIALECT: ChatDialect = {
@@ -18,6 +18,8 @@ const NO_KEY = 'not-needed';
 
 /** An OpenAI-compatible server declared in MODELS_FILE. */
 export class CompatibleProvider implements ChatProvider {
+  // Passed on as they are: the server refuses what it does not take (a 400 the caller sees).
+  readonly options = ALL_OPTIONS;
   readonly #client: OpenAI;
 
   constructor(options: { apiKey: string | undefined; baseUrl: string; requestTimeoutMs: number }) {

@@ -1,6 +1,7 @@
-import { ApiError, FinishReason as GeminiFinish, GoogleGenAI, type Content, type Part } from '@google/genai';
+import { ApiError, FinishReason as GeminiFinish, GoogleGenAI, type Content, type GenerateContentConfig, type Part } from '@google/genai';
+import type { GenerationOptions } from '@voxgate/protocol';
 import { connectionFailure, failureFromStatus, unexpectedFailure, type UpstreamFailure } from '../upstream-failure.js';
-import { textOf, type ChatProvider, type FinishReason, type InputPart, type ProviderRequest, type StreamEvent } from './types.js';
+import { textOf, type ChatProvider, type FinishReason, type GenerationOption, type InputPart, type ProviderRequest, type StreamEvent } from './types.js';
 
 /** Audio types Gemini takes inline (its documented list). */
 const GEMINI_AUDIO = new Set(['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/mpeg', 'audio/mp3', 'audio/aiff', 'audio/aac', 'audio/ogg', 'audio/flac', 'audio/webm']);
@@ -10,9 +11,20 @@ function part(p: InputPart): Part {
   return { inlineData: { mimeType: p.mime, data: p.data.toString('base64') } };
 }
 
+/** Gemini's reasons for withholding an answer, which OpenAI's dialect calls `content_filter`. */
+const WITHHELD = new Set<GeminiFinish>([
+  GeminiFinish.SAFETY,
+  GeminiFinish.RECITATION,
+  GeminiFinish.BLOCKLIST,
+  GeminiFinish.PROHIBITED_CONTENT,
+  GeminiFinish.SPII,
+  GeminiFinish.IMAGE_SAFETY,
+]);
+
 function finishReason(reason: GeminiFinish | undefined): FinishReason {
   if (reason === GeminiFinish.STOP) return 'stop';
   if (reason === GeminiFinish.MAX_TOKENS) return 'length';
+  if (reason !== undefined && WITHHELD.has(reason)) return 'content_filter';
   return 'other';
 }
 
@@ -40,7 +52,23 @@ function fromGeminiError(error: unknown): UpstreamFailure {
 }
 
 /** Google Gemini through `@google/genai`: streamed content with inline images and audio. */
+/** `GenerationOptions` in Gemini's `generationConfig` terms. */
+function optionConfig(options: GenerationOptions | undefined): GenerateContentConfig {
+  if (options === undefined) return {};
+  const format = options.responseFormat;
+  return {
+    ...(options.stop === undefined ? {} : { stopSequences: options.stop }),
+    ...(options.topP === undefined ? {} : { topP: options.topP }),
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.presencePenalty === undefined ? {} : { presencePenalty: options.presencePenalty }),
+    ...(options.frequencyPenalty === undefined ? {} : { frequencyPenalty: options.frequencyPenalty }),
+    ...(format === undefined ? {} : { responseMimeType: 'application/json' }),
+    ...(format?.type === 'json_schema' ? { responseJsonSchema: format.schema } : {}),
+  };
+}
+
 export class GeminiProvider implements ChatProvider {
+  readonly options: ReadonlySet<GenerationOption> = new Set<GenerationOption>(['stop', 'topP', 'seed', 'presencePenalty', 'frequencyPenalty', 'json_object', 'json_schema']);
   readonly #client: GoogleGenAI;
 
   constructor(options: { apiKey: string; baseUrl: string; requestTimeoutMs: number }) {
@@ -63,9 +91,10 @@ export class GeminiProvider implements ChatProvider {
         contents,
         config: {
           abortSignal: signal,
-          maxOutputTokens: request.maxOutputTokens,
+          ...(request.maxOutputTokens === undefined ? {} : { maxOutputTokens: request.maxOutputTokens }),
           ...(system === '' ? {} : { systemInstruction: system }),
           ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+          ...optionConfig(request.options),
         },
       });
       let usage: StreamEvent | undefined;

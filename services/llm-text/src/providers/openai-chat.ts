@@ -3,7 +3,8 @@ import type { ChatCompletionChunk, ChatCompletionContentPart, ChatCompletionCrea
 import { bodyOf } from './lean-fetch.js';
 import { fromOpenAiError } from './openai-errors.js';
 import { readSseEvents, type SseEvent } from './sse-reader.js';
-import { textOf, type FinishReason, type InputMessage, type InputPart, type ProviderRequest, type StreamEvent } from './types.js';
+import type { GenerationOptions } from '@voxgate/protocol';
+import { textOf, type FinishReason, type GenerationOption, type InputMessage, type InputPart, type ProviderRequest, type StreamEvent } from './types.js';
 
 /** How one OpenAI-style server wants a few things said; the rest of the protocol is shared. */
 export interface ChatDialect {
@@ -13,6 +14,27 @@ export interface ChatDialect {
   tokenLimitField: 'max_completion_tokens' | 'max_tokens';
   /** Whether to ask for usage with `stream_options` (servers that always send it may refuse the field). */
   askForUsage: boolean;
+}
+
+/** Every option of `GenerationOptions`: OpenAI's own API, and what compatible servers are passed. */
+export const ALL_OPTIONS: ReadonlySet<GenerationOption> = new Set<GenerationOption>(['stop', 'topP', 'seed', 'presencePenalty', 'frequencyPenalty', 'json_object', 'json_schema']);
+
+/** `GenerationOptions` in Chat Completions' own field names. */
+function optionParams(options: GenerationOptions | undefined): Partial<ChatCompletionCreateParamsStreaming> {
+  if (options === undefined) return {};
+  const format = options.responseFormat;
+  return {
+    ...(options.stop === undefined ? {} : { stop: options.stop }),
+    ...(options.topP === undefined ? {} : { top_p: options.topP }),
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.presencePenalty === undefined ? {} : { presence_penalty: options.presencePenalty }),
+    ...(options.frequencyPenalty === undefined ? {} : { frequency_penalty: options.frequencyPenalty }),
+    ...(format === undefined
+      ? {}
+      : format.type === 'json_object'
+        ? { response_format: { type: 'json_object' } }
+        : { response_format: { type: 'json_schema', json_schema: { name: format.name, schema: format.schema, ...(format.strict === undefined ? {} : { strict: format.strict }) } } }),
+  };
 }
 
 /** The `input_audio.format` for a media type, or undefined when chat completions cannot take it. */
@@ -50,6 +72,8 @@ function toMessage(message: InputMessage, model: string, dialect: ChatDialect): 
 function finishReason(reason: ChatCompletionChunk.Choice['finish_reason']): FinishReason {
   if (reason === 'stop') return 'stop';
   if (reason === 'length') return 'length';
+  // Zhipu names a withheld answer `sensitive`.
+  if (reason === 'content_filter' || (reason as string) === 'sensitive') return 'content_filter';
   return 'other';
 }
 
@@ -81,9 +105,10 @@ export async function* streamChatCompletion(
     model: request.model,
     messages: request.messages.map((m) => toMessage(m, request.model, dialect)),
     stream: true,
-    [dialect.tokenLimitField]: request.maxOutputTokens,
+    ...(request.maxOutputTokens === undefined ? {} : { [dialect.tokenLimitField]: request.maxOutputTokens }),
     ...(dialect.askForUsage ? { stream_options: { include_usage: true } } : {}),
     ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+    ...optionParams(request.options),
   };
   let body: ReturnType<typeof bodyOf>;
   let complete = false;

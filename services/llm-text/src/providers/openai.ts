@@ -1,7 +1,7 @@
 import OpenAI, { toFile } from 'openai';
 import { fromOpenAiError } from './openai-errors.js';
 import { leanFetch } from './lean-fetch.js';
-import { dataUrl, inputAudioFormat, streamChatCompletion, type ChatDialect } from './openai-chat.js';
+import { ALL_OPTIONS, dataUrl, inputAudioFormat, streamChatCompletion, type ChatDialect } from './openai-chat.js';
 import type { ChatProvider, ProviderRequest, StreamEvent, Transcriber } from './types.js';
 
 const DIALECT: ChatDialect = {
@@ -34,6 +34,7 @@ export interface OpenAiProviderOptions {
 
 /** OpenAI: chat completions with images and audio, and speech-to-text for models that take no audio. */
 export class OpenAiProvider implements ChatProvider, Transcriber {
+  readonly options = ALL_OPTIONS;
   readonly #client: OpenAI;
   readonly #transcriptionModel: string;
 

@@ -24,15 +24,23 @@ export async function generate(
   model: string,
   method: GenerateMethod,
 ): Promise<unknown> {
-  const { summary, maxTokens } = readGenerateRequest(request.body, model);
+  const { summary, maxTokens, sampling } = readGenerateRequest(request.body, model);
   const sse = method === 'streamGenerateContent' && new URLSearchParams(request.url.split('?')[1] ?? '').get('alt') === 'sse';
   const fault = ctx.faults.take('gemini', model);
   const record = ctx.recordOf(request);
   if (record !== undefined) {
-    ctx.requests.note(record, { model, stream: method === 'streamGenerateContent', maxTokens, messages: summary.messages, parts: summary.parts, fault: fault?.kind });
+    ctx.requests.note(record, {
+      model,
+      stream: method === 'streamGenerateContent',
+      maxTokens,
+      sampling,
+      messages: summary.messages,
+      parts: summary.parts,
+      fault: fault?.kind,
+    });
   }
   const delivery = deliveryFor(fault, ctx.tokenDelayMs, geminiErrors, presentedKey(request));
-  const answer = composeAnswer(summary, maxTokens);
+  const answer = composeAnswer(summary, maxTokens, sampling);
   const meta: ResponseMeta = { model, responseId: ctx.nextId('') };
 
   if (sse) {
@@ -50,12 +58,14 @@ export async function generate(
   return reply.send(answer.tokens.map((text, i) => chunk(meta, text, i === answer.tokens.length - 1 ? answer : undefined)));
 }
 
+const GEMINI_FINISH: Record<Answer['finish'], string> = { stop: 'STOP', length: 'MAX_TOKENS', content_filter: 'SAFETY' };
+
 /** A GenerateContentResponse; `finished` adds the finish reason and usage metadata. */
 function chunk(meta: ResponseMeta, text: string, finished: Answer | undefined) {
   const candidate = {
     content: { parts: [{ text }], role: 'model' },
     index: 0,
-    ...(finished ? { finishReason: finished.finish === 'stop' ? 'STOP' : 'MAX_TOKENS' } : {}),
+    ...(finished ? { finishReason: GEMINI_FINISH[finished.finish] } : {}),
   };
   return {
     candidates: [candidate],

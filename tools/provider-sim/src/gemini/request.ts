@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { MAX_ANSWER_TOKENS } from '../answers.js';
+import { MAX_ANSWER_TOKENS, type Sampling } from '../answers.js';
 import { type ConversationSummary, inlineAudio, inlineImage, imageByUrl, type PartSummary } from '../content.js';
 import { decodeBase64 } from '../media/base64.js';
 import { checker, dottedParam } from '../validate.js';
@@ -22,10 +22,47 @@ const Part = Type.Object({
 });
 const Content = Type.Object({ role: Type.Optional(Type.String()), parts: Type.Array(Part) });
 const TokenBudget = Type.Integer({ minimum: 1, maximum: MAX_ANSWER_TOKENS });
+const StopSequences = Type.Array(Type.String(), { maxItems: 5 });
+const Penalty = Type.Number({ minimum: -2, maximum: 2 });
 const GenerationConfig = Type.Object({
   maxOutputTokens: Type.Optional(TokenBudget),
   max_output_tokens: Type.Optional(TokenBudget),
+  stopSequences: Type.Optional(StopSequences),
+  stop_sequences: Type.Optional(StopSequences),
+  topP: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  top_p: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  seed: Type.Optional(Type.Integer()),
+  presencePenalty: Type.Optional(Penalty),
+  presence_penalty: Type.Optional(Penalty),
+  frequencyPenalty: Type.Optional(Penalty),
+  frequency_penalty: Type.Optional(Penalty),
+  responseMimeType: Type.Optional(Type.String()),
+  response_mime_type: Type.Optional(Type.String()),
+  responseJsonSchema: Type.Optional(Type.Unknown()),
+  response_json_schema: Type.Optional(Type.Unknown()),
+  responseSchema: Type.Optional(Type.Unknown()),
+  response_schema: Type.Optional(Type.Unknown()),
 });
+
+/** The config's sampling and format options in the simulator's common form; undefined when none. */
+function samplingOf(config: Static<typeof GenerationConfig> | undefined): Sampling | undefined {
+  if (config === undefined) return undefined;
+  const stop = config.stopSequences ?? config.stop_sequences;
+  const topP = config.topP ?? config.top_p;
+  const presencePenalty = config.presencePenalty ?? config.presence_penalty;
+  const frequencyPenalty = config.frequencyPenalty ?? config.frequency_penalty;
+  const json = (config.responseMimeType ?? config.response_mime_type) === 'application/json';
+  const schema = config.responseJsonSchema ?? config.response_json_schema ?? config.responseSchema ?? config.response_schema;
+  const sampling: Sampling = {
+    ...(stop === undefined || stop.length === 0 ? {} : { stop }),
+    ...(topP === undefined ? {} : { topP }),
+    ...(config.seed === undefined ? {} : { seed: config.seed }),
+    ...(presencePenalty === undefined ? {} : { presencePenalty }),
+    ...(frequencyPenalty === undefined ? {} : { frequencyPenalty }),
+    ...(json ? { responseFormat: schema === undefined ? 'json_object' : 'json_schema' } : {}),
+  };
+  return Object.keys(sampling).length === 0 ? undefined : sampling;
+}
 
 /** The fields of a GenerateContentRequest the simulator reads; others are accepted and ignored. */
 export const GenerateContentRequest = Type.Object({
@@ -40,7 +77,10 @@ export type GenerateContentRequest = Static<typeof GenerateContentRequest>;
 const checkRequest = checker(GenerateContentRequest);
 
 /** Validates a GenerateContentRequest and summarises it; throws Gemini's 400 when malformed. */
-export function readGenerateRequest(body: unknown, model: string): { summary: ConversationSummary; maxTokens: number | undefined } {
+export function readGenerateRequest(
+  body: unknown,
+  model: string,
+): { summary: ConversationSummary; maxTokens: number | undefined; sampling: Sampling | undefined } {
   const checked = checkRequest(body);
   if (!checked.ok) throw geminiErrors.invalidRequest(checked.problem.message, dottedParam(checked.problem.pointer) || 'body');
   const request = checked.value;
@@ -64,6 +104,7 @@ export function readGenerateRequest(body: unknown, model: string): { summary: Co
   return {
     summary: { model, messages: request.contents.length, lastUserText, parts, promptTexts },
     maxTokens: config?.maxOutputTokens ?? config?.max_output_tokens,
+    sampling: samplingOf(config),
   };
 }
 

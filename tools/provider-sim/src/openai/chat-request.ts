@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { MAX_ANSWER_TOKENS } from '../answers.js';
+import { MAX_ANSWER_TOKENS, type Sampling } from '../answers.js';
 import { type ConversationSummary, inlineAudio, inlineImage, imageByUrl, type PartSummary } from '../content.js';
 import { decodeBase64 } from '../media/base64.js';
 import type { ErrorDialect, ProviderError } from '../provider.js';
@@ -32,8 +32,35 @@ export const ChatRequest = Type.Object({
   max_tokens: Type.Optional(TokenBudget),
   max_completion_tokens: Type.Optional(TokenBudget),
   n: Type.Optional(Type.Union([Type.Literal(1), Type.Null()])),
+  stop: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String(), { maxItems: 4 }), Type.Null()])),
+  top_p: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()])),
+  seed: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+  presence_penalty: Type.Optional(Type.Union([Type.Number({ minimum: -2, maximum: 2 }), Type.Null()])),
+  frequency_penalty: Type.Optional(Type.Union([Type.Number({ minimum: -2, maximum: 2 }), Type.Null()])),
+  response_format: Type.Optional(
+    Type.Union([
+      Type.Object({ type: Type.Union([Type.Literal('text'), Type.Literal('json_object')]) }),
+      Type.Object({ type: Type.Literal('json_schema'), json_schema: Type.Object({ name: Type.String({ minLength: 1 }) }) }),
+      Type.Null(),
+    ]),
+  ),
 });
 export type ChatRequest = Static<typeof ChatRequest>;
+
+/** The request's sampling and format options; undefined when it carried none. */
+export function samplingOf(request: ChatRequest): Sampling | undefined {
+  const stop = typeof request.stop === 'string' ? [request.stop] : (request.stop ?? undefined);
+  const format = request.response_format?.type;
+  const sampling: Sampling = {
+    ...(stop === undefined || stop.length === 0 ? {} : { stop }),
+    ...(request.top_p == null ? {} : { topP: request.top_p }),
+    ...(request.seed == null ? {} : { seed: request.seed }),
+    ...(request.presence_penalty == null ? {} : { presencePenalty: request.presence_penalty }),
+    ...(request.frequency_penalty == null ? {} : { frequencyPenalty: request.frequency_penalty }),
+    ...(format === 'json_object' || format === 'json_schema' ? { responseFormat: format } : {}),
+  };
+  return Object.keys(sampling).length === 0 ? undefined : sampling;
+}
 
 const checkChatRequest = checker(ChatRequest);
 
@@ -72,6 +99,10 @@ export function readChatRequest(body: unknown, rules: ChatRequestRules): { reque
     }
     promptTexts.push(...texts);
     if (message.role === 'user') lastUserText = texts.length > 0 ? texts.join('\n') : undefined;
+  }
+  // OpenAI's own rule: JSON mode must be asked for in words too, or the model may never stop.
+  if (request.response_format?.type === 'json_object' && !promptTexts.some((text) => /json/i.test(text))) {
+    throw rules.errors.invalidRequest("'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.", 'messages');
   }
   return { request, summary: { model: request.model, messages: request.messages.length, lastUserText, parts, promptTexts } };
 }

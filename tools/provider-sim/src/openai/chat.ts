@@ -5,7 +5,7 @@ import { deliveryFor } from '../delivery.js';
 import { presentedKey } from '../provider-scope.js';
 import { awaitWholeAnswer, type StreamFraming, streamTokens } from '../respond.js';
 import { sseFrame } from '../sse.js';
-import { type ChatRequestRules, readChatRequest } from './chat-request.js';
+import { type ChatRequestRules, readChatRequest, samplingOf } from './chat-request.js';
 
 /** Where OpenAI-compatible providers differ in chat completions. */
 export interface ChatDialect extends ChatRequestRules {
@@ -33,14 +33,16 @@ export function chatCompletions(ctx: SimContext, dialect: ChatDialect) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const { request: body, summary } = readChatRequest(request.body, dialect);
     const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
+    const sampling = samplingOf(body);
     const stream = body.stream === true;
     const fault = ctx.faults.take(dialect.provider, body.model);
     const record = ctx.recordOf(request);
     if (record !== undefined) {
-      ctx.requests.note(record, { model: body.model, stream, maxTokens, messages: summary.messages, parts: summary.parts, fault: fault?.kind });
+      ctx.requests.note(record, { model: body.model, stream, maxTokens, sampling, messages: summary.messages, parts: summary.parts, fault: fault?.kind });
     }
     const delivery = deliveryFor(fault, ctx.tokenDelayMs, dialect.errors, presentedKey(request));
-    const answer = composeAnswer(summary, maxTokens);
+    const answer = composeAnswer(summary, maxTokens, sampling);
+    const finish = finishReason(dialect, answer);
     const meta = { id: ctx.nextId('chatcmpl-'), created: Math.floor(Date.now() / 1000), model: body.model };
     const headers = { 'x-request-id': ctx.nextId('req_') };
 
@@ -58,12 +60,17 @@ export function chatCompletions(ctx: SimContext, dialect: ChatDialect) {
           index: 0,
           message: { role: 'assistant', content: answer.tokens.join(''), refusal: null, annotations: [] },
           logprobs: null,
-          finish_reason: answer.finish,
+          finish_reason: finish,
         },
       ],
       usage: usageOf(answer),
     });
   };
+}
+
+/** The answer's finish reason in the provider's words: Zhipu calls a withheld answer `sensitive`. */
+function finishReason(dialect: ChatDialect, answer: Answer): string {
+  return answer.finish === 'content_filter' && dialect.provider === 'zhipu' ? 'sensitive' : answer.finish;
 }
 
 function chunkFraming(
@@ -84,8 +91,9 @@ function chunkFraming(
     token: (text) => chunk([choice({ content: text }, null)], pendingUsage),
     tail: () => {
       const usage = usageOf(answer);
-      if (dialect.streamUsage === 'with_finish') return [chunk([choice({}, answer.finish)], { usage }), sseFrame('[DONE]')];
-      const finish = chunk([choice({}, answer.finish)], pendingUsage);
+      const reason = finishReason(dialect, answer);
+      if (dialect.streamUsage === 'with_finish') return [chunk([choice({}, reason)], { usage }), sseFrame('[DONE]')];
+      const finish = chunk([choice({}, reason)], pendingUsage);
       return includeUsage ? [finish, chunk([], { usage }), sseFrame('[DONE]')] : [finish, sseFrame('[DONE]')];
     },
   };

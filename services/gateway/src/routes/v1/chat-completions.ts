@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TurnChunk, Usage } from '@voxgate/protocol';
-import type { NatsHandle, ReplyInbox, ServiceError } from '@voxgate/service-kit';
+import { ServiceError, type NatsHandle, type ReplyInbox } from '@voxgate/service-kit';
 import { newId, type AttachmentStore } from '../../attachment-store.js';
 import { requireJson } from '../../chat-input.js';
 import { errors, isGatewayErrorCode } from '../../errors.js';
@@ -17,16 +17,32 @@ import { abortOnClose, TURN_IDLE_MS, type TurnStreamDeps } from '../../turn-stre
  */
 export const V1_BODY_LIMIT_BYTES = 48 * 1024 * 1024;
 
+/**
+ * A streamed completion sends its HTTP head when the answer starts, so that a turn refused before
+ * its first token (a request the provider finds wrong, an option it does not take, its rate limit)
+ * gets that status and error body, as from OpenAI, instead of a 200 and an error event. A turn
+ * that has not started after this long opens its stream anyway, so proxies in between see bytes.
+ */
+const STREAM_OPEN_WAIT_MS = 10_000;
+
 type ErrorChunk = Extract<TurnChunk, { type: 'error' }>;
+type DoneChunk = Extract<TurnChunk, { type: 'done' }>;
 
-const finishReason = (reason: Extract<TurnChunk, { type: 'done' }>['finishReason']): FinishReason =>
-  reason === 'length' ? 'length' : 'stop';
+/**
+ * OpenAI's finish reason for a finished turn; a turn `stopped` early (its llm-text shut down: a
+ * program cannot stop a /v1 turn) is an interruption, not an answer, and `other` reads as `stop`.
+ */
+function finishReason(done: DoneChunk): FinishReason | ServiceError {
+  if (done.finishReason === 'stopped') return errors.turn_lost();
+  if (done.finishReason === 'length' || done.finishReason === 'content_filter') return done.finishReason;
+  return 'stop';
+}
 
-const usageOf = (usage: Usage | undefined): CompletionUsage => {
-  const prompt = usage?.inputTokens ?? 0;
-  const completion = usage?.outputTokens ?? 0;
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
-};
+/** The usage the provider reported; none when it reported none (zeros would read as a count). */
+const usageOf = (usage: Usage | undefined): CompletionUsage | undefined =>
+  usage === undefined
+    ? undefined
+    : { prompt_tokens: usage.inputTokens, completion_tokens: usage.outputTokens, total_tokens: usage.inputTokens + usage.outputTokens };
 
 /** A failed turn as the gateway error its code names (the provider's message kept where llm-text gave it). */
 function turnError(chunk: ErrorChunk): ServiceError {
@@ -92,11 +108,14 @@ async function collectCompletion(reply: FastifyReply, turn: { turnId: string; he
   if (end === 'idle') throw errors.turn_stalled();
   if (final?.type === 'error') throw turnError(final);
   if (final?.type !== 'done') throw errors.delivery_failed();
+  const finish = finishReason(final);
+  if (finish instanceof ServiceError) throw finish;
+  const usage = usageOf(final.usage);
   return {
     ...turn.head,
     object: 'chat.completion',
-    choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, finish_reason: finishReason(final.finishReason), logprobs: null }],
-    usage: usageOf(final.usage),
+    choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, finish_reason: finish, logprobs: null }],
+    ...(usage === undefined ? {} : { usage }),
   };
 }
 
@@ -106,47 +125,70 @@ async function streamCompletion(
   deps: TurnStreamDeps,
   turn: { turnId: string; head: Head; includeUsage: boolean; watch: TurnWatch },
 ): Promise<void> {
-  reply.hijack();
-  const sse = new SseWriter(reply.raw);
   const { abort, release } = abortOnClose(reply.raw);
-  const sendError = (error: ServiceError) =>
-    sse.data({ error: { message: error.message, type: openAiErrorType(error.statusCode), code: error.code, param: null } });
-  const untrack = deps.live.add({
-    close: () => {
-      sendError(errors.shutting_down());
-      sse.end();
-      abort.abort();
-    },
-  });
   const chunk = (delta: ChatCompletionChunk['choices'][0]['delta'], finish: FinishReason | null): ChatCompletionChunk => ({
     ...turn.head,
     object: 'chat.completion.chunk',
     choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
     ...(turn.includeUsage ? { usage: null } : {}),
   });
-  // OpenAI opens every stream with the role.
-  sse.data(chunk({ role: 'assistant', content: '' }, null));
+  let sse: SseWriter | undefined;
+  const open = (): SseWriter => {
+    if (sse === undefined) {
+      reply.hijack();
+      sse = new SseWriter(reply.raw);
+      // OpenAI opens every stream with the role.
+      sse.data(chunk({ role: 'assistant', content: '' }, null));
+    }
+    return sse;
+  };
+  const opening = setTimeout(open, STREAM_OPEN_WAIT_MS);
+  /** Once the stream is open an error is its last event; before, it is the HTTP answer. */
+  let refusal: ServiceError | undefined;
+  const fail = (error: ServiceError) => {
+    if (sse === undefined) refusal ??= error;
+    else sse.data({ error: { message: error.message, type: openAiErrorType(error.statusCode), code: error.code, param: null } });
+  };
+  const untrack = deps.live.add({
+    close: () => {
+      fail(errors.shutting_down());
+      sse?.end();
+      abort.abort();
+    },
+  });
+  const finished = (done: DoneChunk) => {
+    const finish = finishReason(done);
+    if (finish instanceof ServiceError) return fail(finish);
+    const stream = open();
+    stream.data(chunk({}, finish));
+    const usage = usageOf(done.usage);
+    if (turn.includeUsage && usage !== undefined) stream.data({ ...turn.head, object: 'chat.completion.chunk', choices: [], usage });
+    stream.data('[DONE]');
+  };
   try {
     const end = await turn.watch.follow({
       signal: abort.signal,
       idleMs: TURN_IDLE_MS,
       onChunk: (c) => {
-        if (c.type === 'delta') sse.data(chunk({ content: c.text }, null));
-        else if (c.type === 'error') sendError(turnError(c));
-        else if (c.type === 'done') {
-          sse.data(chunk({}, finishReason(c.finishReason)));
-          if (turn.includeUsage) sse.data({ ...turn.head, object: 'chat.completion.chunk', choices: [], usage: usageOf(c.usage) });
-          sse.data('[DONE]');
-        }
+        if (c.type === 'delta') open().data(chunk({ content: c.text }, null));
+        else if (c.type === 'error') fail(turnError(c));
+        else if (c.type === 'done') finished(c);
       },
     });
-    if (end === 'idle') sendError(errors.turn_stalled());
+    if (end === 'idle') fail(errors.turn_stalled());
   } catch (error) {
     request.log.error({ err: error, turnId: turn.turnId }, 'following the completion failed');
-    sendError(errors.delivery_failed());
+    fail(errors.delivery_failed());
   } finally {
+    clearTimeout(opening);
     release();
     untrack();
-    sse.end();
+    sse?.end();
+  }
+  if (refusal !== undefined) throw refusal;
+  if (sse === undefined) {
+    // The client left before anything was sent: there is nobody to answer.
+    reply.hijack();
+    reply.raw.destroy();
   }
 }
