@@ -150,6 +150,7 @@ export class RealtimeSession {
     } else if (upstream.readyState === WebSocket.CONNECTING) {
       upstream.terminate();
     }
+    this.#adapter.ended?.(this.#port);
     const durationMs = Date.now() - this.#startedAt;
     this.#log.info({ reason, closeCode: code, durationMs, droppedAudioFrames: this.#droppedAudio }, 'realtime session closed');
     this.#hooks.closed(this.info, { durationMs, reason, closeCode: code, droppedAudioFrames: this.#droppedAudio });

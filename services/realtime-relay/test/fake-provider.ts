@@ -15,7 +15,9 @@ export interface ProviderSocket {
 /**
  * A minimal realtime provider for the relay's tests: OpenAI GA at `/openai/v1/realtime` and
  * GLM-Realtime at `/zhipu/api/paas/v4/realtime`, each answering `response.create` with audio deltas
- * (`response.metadata.deltas` of them), a transcript and `response.done` with usage.
+ * (`response.metadata.deltas` of them), a transcript and `response.done` with usage. A GLM user
+ * item whose text has `[late audio]` makes the next answer send an audio and a transcript delta
+ * after its `response.done`, as GLM now and then does.
  */
 export interface FakeProvider {
   readonly httpUrl: string;
@@ -43,10 +45,12 @@ export async function startFakeProvider(): Promise<FakeProvider> {
       send({ type: 'session.created', event_id: 'ev_1', session: { id: 'sess_glm' } });
       send({ type: 'heartbeat' });
     }
+    let lateAudio = false;
     socket.on('message', (data) => {
       const text = String(data);
       record.frames.push(text);
       const event = JSON.parse(text) as { type: string; response?: { metadata?: { deltas?: string } } };
+      if (event.type === 'conversation.item.create') lateAudio = text.includes('[late audio]');
       if (event.type === 'session.update' && kind === 'glm') send({ type: 'session.updated', session: {} });
       if (event.type !== 'response.create') return;
       const deltas = Number(event.response?.metadata?.deltas ?? 3);
@@ -66,6 +70,10 @@ export async function startFakeProvider(): Promise<FakeProvider> {
         send({ type: 'response.audio.done', response_id: 'resp_g' });
         send({ type: 'response.audio_transcript.done', transcript: '你好' });
         send({ type: 'response.done', response: { id: 'resp_g', status: 'completed', usage: { total_tokens: 0, input_tokens: 0, output_tokens: 0 } } });
+        if (lateAudio) {
+          send({ type: 'response.audio.delta', response_id: 'resp_g', output_index: 0, content_index: 0, delta: FAKE_DELTA });
+          send({ type: 'response.audio_transcript.delta', delta: '再见' });
+        }
       }
     });
   });

@@ -154,6 +154,26 @@ t.test('GLM: input_audio_buffer.clear starts the next utterance with a fresh res
   await client.closed;
 });
 
+t.test('GLM: content sent after its response.done is dropped and counted, not a new assistant item', async (t) => {
+  const client = await connectClient(`${relay.url}/v1/realtime?model=glm-realtime-flash`);
+  await client.next('session.created');
+  client.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'bye [late audio]' }] } });
+  client.send({ type: 'response.create' });
+  await client.next('response.done');
+  // A provider round trip behind the late frames: whatever they became has reached the client by its answer.
+  client.send({ type: 'session.update', session: { type: 'realtime', instructions: 'marker' } });
+  await client.next('session.updated');
+  const types = client.events.map((e) => e.type);
+  t.same(types.slice(types.indexOf('response.done') + 1), ['session.updated'], 'nothing between response.done and the marker');
+  const added = client.events.filter((e) => e.type === 'conversation.item.added' && (e.item as { role?: string }).role === 'assistant').map((e) => (e.item as { id: string }).id);
+  t.equal(added.length, 1, 'one assistant item');
+  t.ok(client.events.some((e) => e.type === 'conversation.item.done' && (e.item as { id?: string }).id === added[0]), 'and it was closed');
+  client.ws.close();
+  await client.closed;
+  const logged = await waitFor('the count in the log', () => relay.lines.find((l) => l.includes('"lateProviderEvents":2')));
+  t.ok(logged, 'two late events counted');
+});
+
 t.test('bad input gets GA error events while another session keeps working', async (t) => {
   const bystander = await connectClient(`${relay.url}/v1/realtime?model=gpt-realtime`);
   const client = await connectClient(`${relay.url}/v1/realtime?model=gpt-realtime`);

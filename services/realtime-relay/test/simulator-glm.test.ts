@@ -3,46 +3,9 @@ import t from 'tap';
 import { RealtimeSubjects } from '@voxgate/protocol';
 import { waitFor } from '../../../test/helpers/ports.js';
 import { simulatorEnv } from '../../../scripts/lib/stack.js';
+import { gaProblems } from './ga-events.js';
 import { connectClient, startRelay, type Client } from './relay-process.js';
 import { appendEvents, newest, silence, startSimulatedRelay, tone } from './simulator.js';
-
-/** Server event types of the OpenAI realtime GA protocol (protocols.md §1.6). */
-const GA_SERVER_EVENTS = new Set([
-  'error',
-  'session.created',
-  'session.updated',
-  'conversation.created',
-  'conversation.item.added',
-  'conversation.item.done',
-  'conversation.item.created',
-  'conversation.item.retrieved',
-  'conversation.item.truncated',
-  'conversation.item.deleted',
-  'conversation.item.input_audio_transcription.delta',
-  'conversation.item.input_audio_transcription.completed',
-  'conversation.item.input_audio_transcription.failed',
-  'conversation.item.input_audio_transcription.segment',
-  'input_audio_buffer.committed',
-  'input_audio_buffer.cleared',
-  'input_audio_buffer.speech_started',
-  'input_audio_buffer.speech_stopped',
-  'input_audio_buffer.timeout_triggered',
-  'rate_limits.updated',
-  'response.created',
-  'response.done',
-  'response.output_item.added',
-  'response.output_item.done',
-  'response.content_part.added',
-  'response.content_part.done',
-  'response.output_text.delta',
-  'response.output_text.done',
-  'response.output_audio.delta',
-  'response.output_audio.done',
-  'response.output_audio_transcript.delta',
-  'response.output_audio_transcript.done',
-  'response.function_call_arguments.delta',
-  'response.function_call_arguments.done',
-]);
 
 // Heartbeats every 200 ms instead of 30 s, so that absorbing them is actually exercised.
 const stack = await startSimulatedRelay({ simEnv: { SIM_GLM_HEARTBEAT_MS: '200' } });
@@ -83,10 +46,17 @@ t.test('glm-realtime-flash behind GA: the client speaks and hears only GA', asyn
 
   const frames = appendEvents(Buffer.concat([silence(200), tone(600), silence(900)]));
   const sentMs = frames.length * 20;
-  for (const frame of frames) client.send(frame);
+  // At the pace a microphone gives it: the relay's speech times are its own clock of the audio sent.
+  for (const frame of frames) {
+    client.send(frame);
+    await new Promise((r) => setTimeout(r, 20));
+  }
   const started = await client.next('input_audio_buffer.speech_started');
   const stopped = await client.next('input_audio_buffer.speech_stopped');
-  t.ok((stopped.audio_end_ms as number) > (started.audio_start_ms as number), 'server VAD heard the speech');
+  // GLM sends no times: the relay's are the audio it had sent when GLM spoke, so they lie at or
+  // after the tone's start (200 ms) and its end plus GLM's 500 ms of silence (1300 ms).
+  t.ok((started.audio_start_ms as number) >= 200 && (started.audio_start_ms as number) <= 800, `speech starts in the tone (${started.audio_start_ms} ms)`);
+  t.ok((stopped.audio_end_ms as number) >= 1300 && (stopped.audio_end_ms as number) <= sentMs, `and stops after it (${stopped.audio_end_ms} ms)`);
   const transcript = await client.next('conversation.item.input_audio_transcription.completed');
   t.match(transcript, { transcript: /simulated transcript/i });
   // GLM names no item in its speech events; the relay's id follows the utterance to its transcript.
@@ -140,7 +110,7 @@ t.test('glm-realtime-flash behind GA: the client speaks and hears only GA', asyn
   await new Promise((r) => setTimeout(r, 300));
 
   const seen = new Set(client.events.map((e) => e.type as string));
-  t.same([...seen].filter((type) => !GA_SERVER_EVENTS.has(type)), [], 'every event the client saw is a GA event');
+  t.same([...new Set(client.events.flatMap(gaProblems))], [], 'every event the client saw is a GA event with the fields GA requires');
   t.notOk(seen.has('heartbeat'), 'heartbeats are absorbed');
   t.notOk(seen.has('response.audio.delta'), 'no beta audio deltas');
   t.same(client.events.filter((e) => e.type === 'error'), [], 'no errors');
@@ -158,6 +128,54 @@ t.test('glm-realtime-flash behind GA: the client speaks and hears only GA', asyn
   const closedAt = Date.now();
   await waitFor('the provider session closed', async () => ((await stack.realtime()).open.total === 0 ? true : undefined), { timeoutMs: 1_000, intervalMs: 25 });
   t.ok(Date.now() - closedAt <= 1_000, 'the provider socket closed within a second of the client');
+});
+
+t.test('a GLM function call reaches the client as a GA function_call item, and its output is answered', async (t) => {
+  const client = await connectClient(`${url}&conversation_id=conv_glm_tool_1`);
+  await client.next('session.created');
+  const weather = { type: 'function', name: 'get_weather', description: 'the weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } };
+  client.send({ type: 'session.update', session: { type: 'realtime', audio: { input: { turn_detection: null } }, tools: [weather] } });
+  await client.next('session.updated');
+  const from = client.events.length;
+  client.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Please call get_weather for Paris.' }] } });
+  await after(client, 'conversation.item.done', from);
+  client.send({ type: 'response.create' });
+  const done = await after(client, 'response.done', from);
+  const events = client.events.slice(from);
+  const response = done.response as { id: string; status: string; output: Record<string, unknown>[] };
+  t.equal(response.status, 'completed');
+  t.equal(response.output.length, 1, 'the response names its one output item');
+  const call = response.output[0] as { id: string; type: string; call_id: string; name: string; arguments: string; status: string };
+  t.has(call, { type: 'function_call', name: 'get_weather', arguments: '{"city":"simulated"}', status: 'completed' });
+  t.match(call.call_id, /^call_/);
+  // The order a GA client (openai-agents, the SDK's examples) follows to run the tool.
+  const sequence = events.filter((e) => e.type !== 'conversation.item.added' || (e.item as { id?: string }).id === call.id).map((e) => e.type);
+  t.same(sequence.slice(sequence.indexOf('response.created')), [
+    'response.created',
+    'response.output_item.added',
+    'conversation.item.added',
+    'response.function_call_arguments.delta',
+    'response.function_call_arguments.done',
+    'response.output_item.done',
+    'conversation.item.done',
+    'response.done',
+  ]);
+  const argsDone = events.find((e) => e.type === 'response.function_call_arguments.done');
+  t.has(argsDone, { response_id: response.id, item_id: call.id, output_index: 0, call_id: call.call_id, name: 'get_weather', arguments: call.arguments });
+  t.has(events.find((e) => e.type === 'response.output_item.added'), { response_id: response.id, output_index: 0, item: { id: call.id, type: 'function_call', status: 'in_progress' } });
+  t.has(events.find((e) => e.type === 'conversation.item.done' && (e.item as { id?: string }).id === call.id), { item: { type: 'function_call', call_id: call.call_id, arguments: call.arguments } });
+  t.same([...new Set(events.flatMap(gaProblems))], [], 'every event has the fields GA requires');
+
+  const answerFrom = client.events.length;
+  client.send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: call.call_id, output: '{"sky":"clear"}' } });
+  t.has(await after(client, 'conversation.item.done', answerFrom), { item: { type: 'function_call_output', call_id: call.call_id, output: '{"sky":"clear"}' } }, 'the tool result keeps its call id');
+  client.send({ type: 'response.create' });
+  const answered = await after(client, 'response.done', answerFrom, 20_000);
+  t.has(answered, { response: { status: 'completed', output: [{ type: 'message', role: 'assistant' }] } });
+  t.match(await after(client, 'response.output_audio_transcript.done', answerFrom), { transcript: /The tool returned: \{"sky":"clear"\}/ });
+  t.same(client.events.filter((e) => e.type === 'error'), [], 'no errors');
+  client.ws.close();
+  await client.closed;
 });
 
 t.test('a dropped GLM connection closes the client with an error event', async (t) => {

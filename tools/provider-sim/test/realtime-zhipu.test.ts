@@ -59,6 +59,13 @@ t.test('16 kHz WAV, commit and response.create: beta-style events with PCM audio
   const seconds = deltasDurationMs(deltas, 24_000) / 1000;
   t.ok(seconds > 1 && seconds < 12, `answer audio lasts ${seconds.toFixed(2)} s`);
   t.match(client.since(from, 'response.audio_transcript.done')[0], { transcript: /simulated transcript of 1\.00 s/ });
+  // GLM's documented shapes (protocols.md §3.3): nothing a relay could take for GA's item or indices.
+  const keys = (type: string) => Object.keys(client.since(from, type)[0] ?? {}).sort();
+  t.same(keys('response.audio_transcript.delta'), ['client_timestamp', 'delta', 'event_id', 'type']);
+  t.same(keys('response.audio_transcript.done'), ['event_id', 'transcript', 'type']);
+  t.same(keys('response.audio.done'), ['event_id', 'type']);
+  t.same(keys('response.audio.delta'), ['client_timestamp', 'content_index', 'delta', 'event_id', 'output_index', 'response_id', 'type']);
+  t.same(Object.keys(done.response as object).sort(), ['id', 'status', 'usage']);
   t.equal(client.since(from).filter((e) => e.type.startsWith('response.output_')).length, 0, 'no GA names');
 });
 
@@ -88,15 +95,19 @@ t.test('server VAD: speech events, automatic answer, and a function call from a 
   client.send(glmSession({ turn_detection: { type: 'server_vad' }, tools: [{ type: 'function', name: 'search_engine', description: 'search', parameters: { type: 'object', properties: { q: { type: 'string' } } } }] }));
   await client.next('session.updated');
   appendWav(client, speechThenSilence(600, 800, 16_000), 16_000);
-  await client.next('input_audio_buffer.speech_started');
-  await client.next('input_audio_buffer.speech_stopped');
-  await client.next('input_audio_buffer.committed');
+  t.same(Object.keys(await client.next('input_audio_buffer.speech_started')).sort(), ['event_id', 'type'], 'no times, no item id');
+  t.same(Object.keys(await client.next('input_audio_buffer.speech_stopped')).sort(), ['event_id', 'type']);
+  const committed = await client.next('input_audio_buffer.committed');
+  t.same(Object.keys(await client.next('conversation.item.input_audio_transcription.completed')).sort(), ['event_id', 'item_id', 'transcript', 'type']);
+  t.match(committed, { item_id: String });
   await client.next('response.created');
   t.has(await client.next('response.done'), { response: { status: 'completed' } });
   client.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'use search_engine please' }] } });
   await client.next('conversation.item.created');
   client.send({ type: 'response.create' });
-  t.has(await client.next('response.function_call_arguments.done'), { name: 'search_engine', arguments: '{"q":"simulated"}' });
+  const call = await client.next('response.function_call_arguments.done');
+  t.has(call, { name: 'search_engine', arguments: '{"q":"simulated"}', output_index: 0 });
+  t.same(Object.keys(call).sort(), ['arguments', 'event_id', 'name', 'output_index', 'response_id', 'type'], 'no call id, no item');
   await client.next('response.done');
   client.send({ type: 'session.update', session: { ...glmSession().session, tools: [{ type: 'function', function: { name: 'nested' } }] } });
   t.match(await client.next('error'), { error: { message: /flat|type:"function", name/ } });

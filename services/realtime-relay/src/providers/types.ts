@@ -30,4 +30,6 @@ export interface ProviderAdapter {
   fromClient(frame: Buffer, port: SessionPort): void;
   /** A text frame from the provider. */
   fromProvider(frame: Buffer, port: SessionPort): void;
+  /** The session ended (either side closed): what the adapter still holds is reported now. */
+  ended?(port: SessionPort): void;
 }

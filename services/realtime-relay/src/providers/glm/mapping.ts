@@ -20,19 +20,21 @@ import type { RealtimeFunctionTool, RealtimeSessionConfig } from '@voxgate/proto
  * |---|---|---|
  * | `session.created` / `session.updated` | same | `session` rebuilt in GA shape from what the client configured; the `session.updated` answering the relay's own opening update is absorbed (GA sends one only when the client asked) |
  * | `conversation.item.created` | `conversation.item.added` + `conversation.item.done` | an assistant item during an answer: its id becomes the answer's item, `done` waits for the answer's end |
- * | `response.created` | same | |
- * | (first content event of an answer) | `response.output_item.added` + `conversation.item.added` | GLM names no assistant item; the relay makes one (`item_…`) so clients can play and truncate by `item_id` |
- * | `response.audio.delta` / `.done` | `response.output_audio.delta` / `.done` | `item_id` added; audio is PCM16 24 kHz already (`GLM_OUTPUT_SAMPLE_RATE`): renamed and `item_id` spliced in without parsing the frame |
- * | `response.audio_transcript.delta` / `.done` | `response.output_audio_transcript.delta` / `.done` | `item_id` added |
- * | `response.text.delta` / `.done` | `response.output_text.delta` / `.done` | `item_id` added |
- * | `response.done` | `response.output_item.done` + `conversation.item.done` (status `completed`/`incomplete`, the transcript), then `response.done` | usage read for the NATS usage event (GLM's docs say it is 0 for now) |
- * | `response.function_call_arguments.done` | same | `call_id` made up when GLM sends none |
+ * | `response.created` | same | `response` in GA's shape (`object`, `status`, `output: []`, `output_modalities`, `usage: null`); `resp_…` made when GLM names none |
+ * | (first content event of an answer) | `response.output_item.added` + `conversation.item.added` + `response.content_part.added` | GLM names no assistant item; the relay makes one (`item_…`) so clients can play and truncate by `item_id` |
+ * | `response.audio.delta` / `.done` | `response.output_audio.delta` / `.done` | built with the answer's `response_id`, `item_id`, `output_index`, `content_index` (GLM's `.done` carries none, its deltas no item); audio is PCM16 24 kHz already (`GLM_OUTPUT_SAMPLE_RATE`): the delta's base64 is copied into the GA frame without parsing GLM's |
+ * | `response.audio_transcript.delta` / `.done` | `response.output_audio_transcript.delta` / `.done` | the same four fields added (GLM sends only `delta` / `transcript`) |
+ * | `response.text.delta` / `.done` | `response.output_text.delta` / `.done` | the same, in a `text` content part of its own |
+ * | `response.function_call_arguments.done{name, arguments}` | `response.output_item.added` + `conversation.item.added` (a `function_call` item, `in_progress`), `response.function_call_arguments.delta` (the whole arguments) + `.done`, `response.output_item.done` + `conversation.item.done` | GLM sends neither an item nor a call id: `item_…` and `call_…` made; the item is in `response.done.response.output` |
+ * | `response.done{response:{id, status, usage}}` | `response.content_part.done`, `response.output_item.done` + `conversation.item.done` (status `completed`/`incomplete`, the transcript), then `response.done` with every output item in `output` | usage read for the NATS usage event (GLM's docs say it is 0 for now) |
+ * | content after its answer's `response.done` | — | dropped, counted (`lateProviderEvents` in the session's closing log): it would open an assistant item nobody closes |
  * | `error{error}` | `error{error:{type,code,message,param:null,event_id:null}}` | `code` defaults to `provider_error` |
  * | `heartbeat` | — | absorbed |
  * | `response.function_call.simple_browser` | — | dropped (video-mode built-in search) |
- * | `input_audio_buffer.speech_started` / `.speech_stopped` | same | `item_id` added (GLM sends none): made at `speech_started` |
- * | `input_audio_buffer.committed`, `conversation.item.created` (user), `conversation.item.input_audio_transcription.*` | same | GLM's item id of that utterance renamed to the one announced at `speech_started` |
- * | `conversation.created`, other `input_audio_buffer.*` | same | |
+ * | `input_audio_buffer.speech_started` / `.speech_stopped` | same | `item_id` added (GLM sends none): made at `speech_started`; `audio_start_ms` / `audio_end_ms` (GLM sends none): the client audio the relay had sent when GLM's event came: late by GLM's detection delay, more if the client sends audio faster than it plays |
+ * | `input_audio_buffer.committed`, `conversation.item.created` (user), `conversation.item.input_audio_transcription.*` | same | GLM's item id of that utterance renamed to the one announced at `speech_started`; `content_index` 0, and the transcription's `usage` as `{type:'duration'}` of the audio committed, added |
+ * | `conversation.item.created` (`function_call_output`) | `conversation.item.added` + `conversation.item.done` | the `call_id` the client gave it put back (GLM drops it) |
+ * | `conversation.created`, other `input_audio_buffer.*` | same | `conversation` made when GLM sends none; every event without an `event_id` gets one |
  */
 
 /** GLM's default input: WAV at 16 kHz. */

@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { Provider, RealtimeSessionConfig } from '@voxgate/protocol';
 import { bytesFromPcm16, pcm16FromBytes, PcmResampler } from '../../audio/resample.js';
 import { wavFile } from '../../audio/wav.js';
 import { classifyClientFrame } from '../../client-frames.js';
-import { parseObject, peekType, withType } from '../../frame.js';
+import { findStringValue, parseObject, peekType } from '../../frame.js';
 import type { UpstreamTarget } from '../../upstream.js';
 import { observeServerEvent } from '../observe.js';
 import type { ProviderAdapter, SessionPort } from '../types.js';
@@ -20,6 +19,7 @@ import {
   UNSUPPORTED_CLIENT_EVENTS,
   type GlmSessionState,
 } from './mapping.js';
+import { GaReply, type GaEvent, relayEventId, relayId } from './reply.js';
 
 /** GLM events about a user utterance whose item id the relay renames to the one it announced. */
 const USER_ITEM_EVENTS = new Set([
@@ -31,6 +31,10 @@ const USER_ITEM_EVENTS = new Set([
 ]);
 /** Committed utterances whose transcript is still awaited, at most. */
 const USER_ITEM_IDS_KEPT = 32;
+/** Ended answers whose late content is recognised as late (GLM sends at most one answer at a time). */
+const ENDED_RESPONSE_IDS_KEPT = 16;
+/** Tool results awaiting GLM's item, at most (GLM answers each `conversation.item.create` at once). */
+const SENT_OUTPUTS_KEPT = 16;
 
 /** GA clients send PCM16 at 24 kHz. */
 const CLIENT_SAMPLE_RATE = 24_000;
@@ -38,7 +42,8 @@ const CLIENT_SAMPLE_RATE = 24_000;
 /**
  * Zhipu GLM-Realtime behind the GA protocol (the mapping table is in `mapping.ts`). Per-session
  * state: the configured session, the input resampler's filter history and an odd byte carried
- * between appends.
+ * between appends, the audio clock of the input, the answer in progress (`GaReply`) and the ids
+ * GA clients know that GLM does not.
  */
 export class GlmTranslator implements ProviderAdapter {
   readonly provider: Provider = 'zhipu';
@@ -93,7 +98,7 @@ export class GlmTranslator implements ProviderAdapter {
         port.toClient(
           JSON.stringify({
             type: 'conversation.item.truncated',
-            event_id: `event_relay_${randomUUID()}`,
+            event_id: relayEventId(),
             item_id: event.item_id,
             content_index: event.content_index,
             audio_end_ms: event.audio_end_ms,
@@ -104,26 +109,38 @@ export class GlmTranslator implements ProviderAdapter {
         // The cleared audio is gone for GLM; its tail must not reach the next utterance either.
         this.#input.reset();
         this.#carry = undefined;
+        this.#uncommittedAudioMs = 0;
         port.toProvider(JSON.stringify({ type, ...id, client_timestamp: Date.now() }));
         return;
-      case 'conversation.item.create':
+      case 'conversation.item.create': {
+        const item = event.item as { type?: unknown; call_id?: unknown; output?: unknown };
+        if (item.type === 'function_call_output' && typeof item.call_id === 'string' && typeof item.output === 'string') {
+          // GLM drops the call id; its item comes back without one, and GA clients match outputs to calls by it.
+          this.#sentOutputs.push({ callId: item.call_id, output: item.output });
+          if (this.#sentOutputs.length > SENT_OUTPUTS_KEPT) this.#sentOutputs.shift();
+        }
         port.toProvider(JSON.stringify({ type, ...id, client_timestamp: Date.now(), item: glmItem(event.item as Record<string, unknown>) }));
         return;
+      }
       default:
-        // commit, clear, response.create, response.cancel: GLM takes them without GA's options.
+        // commit, response.create, response.cancel: GLM takes them without GA's options.
         port.toProvider(JSON.stringify({ type, ...id, client_timestamp: Date.now() }));
     }
   }
 
   fromProvider(frame: Buffer, port: SessionPort): void {
     const peeked = peekType(frame);
-    const itemId = this.#reply?.itemId;
-    if (peeked === 'response.audio.delta' && itemId !== undefined && GLM_OUTPUT_SAMPLE_RATE === CLIENT_SAMPLE_RATE) {
-      const renamed = withType(frame, peeked, 'response.output_audio.delta');
-      if (renamed) {
-        // GLM's deltas name no item; GA clients play and truncate by `item_id`. Spliced in after `{`.
-        const open = renamed.indexOf(0x7b);
-        port.toClient(Buffer.concat([renamed.subarray(0, open + 1), Buffer.from(`"item_id":"${itemId}",`), renamed.subarray(open + 1)]), true);
+    if (peeked === 'response.audio.delta' && GLM_OUTPUT_SAMPLE_RATE === CLIENT_SAMPLE_RATE) {
+      const opening: GaEvent[] = [];
+      const at = findStringValue(frame, 'response_id');
+      const reply = this.#replyFor(at && frame.toString('utf8', at.start, at.end), peeked, opening, port);
+      if (reply === undefined) return;
+      // A `response.created` made for this delta goes out whichever way the delta does.
+      this.#emit(opening, port);
+      const built = reply.audioDeltaFrame(frame);
+      if (built) {
+        this.#emit(built.opening, port);
+        port.toClient(built.frame, true);
         return;
       }
     }
@@ -133,15 +150,23 @@ export class GlmTranslator implements ProviderAdapter {
       port.log.warn({ bytes: frame.length }, 'GLM sent a frame that is not a JSON event; dropped');
       return;
     }
-    for (const out of this.#toGa(event)) {
-      const parsed = typeof out === 'string' ? undefined : out;
-      if (parsed) observeServerEvent(parsed, port);
-      port.toClient(typeof out === 'string' ? out : JSON.stringify(out), parsed?.type === 'response.output_audio.delta');
+    this.#emit(this.#toGa(event, port), port);
+  }
+
+  /** Sends GA events to the client; usage and transcripts are read on the way. */
+  #emit(events: (GaEvent | string)[], port: SessionPort): void {
+    for (const out of events) {
+      if (typeof out === 'string') {
+        port.toClient(out);
+        continue;
+      }
+      observeServerEvent(out, port);
+      port.toClient(JSON.stringify(out), out.type === 'response.output_audio.delta');
     }
   }
 
-  /** One GLM server event as zero or more GA events (objects are observed for usage and transcripts). */
-  #toGa(event: Record<string, unknown>): (Record<string, unknown> | string)[] {
+  /** One GLM server event as zero or more GA events. */
+  #toGa(event: Record<string, unknown>, port: SessionPort): (GaEvent | string)[] {
     const type = event.type as string;
     if (ABSORBED_SERVER_EVENTS.has(type)) return [];
     if (type === 'error') {
@@ -155,107 +180,168 @@ export class GlmTranslator implements ProviderAdapter {
     }
     if (type === 'session.created' || type === 'session.updated') {
       const session = event.session as { id?: unknown } | undefined;
-      return [{ type, event_id: event.event_id ?? `event_relay_${randomUUID()}`, session: gaSession(this.#state, session?.id) }];
+      return [{ type, event_id: eventIdOf(event), session: gaSession(this.#state, session?.id) }];
     }
     if (type === 'input_audio_buffer.speech_started' || type === 'input_audio_buffer.speech_stopped') return [this.#speechEvent(event)];
-    if (USER_ITEM_EVENTS.has(type)) this.#renameUserItem(event);
+    if (USER_ITEM_EVENTS.has(type)) this.#userItemEvent(event as Record<string, unknown> & { type: string });
     if (type === 'conversation.item.created') {
       const { type: _created, ...rest } = event;
       const item = event.item as { id?: unknown; role?: unknown } | undefined;
-      if (this.#reply && this.#reply.itemId === undefined && item?.role === 'assistant' && typeof item.id === 'string') {
+      const reply = this.#reply;
+      if (reply && reply.messageItemId === undefined && item?.role === 'assistant' && typeof item.id === 'string') {
         // GLM named the answer's item itself: that id is used, and its `done` waits for the answer's end.
-        return this.#openReplyItem(event, item.id);
+        return reply.openMessage(item.id);
       }
+      const restored = this.#withCallId(rest);
       return [
-        { ...rest, type: 'conversation.item.added' },
-        { ...rest, type: 'conversation.item.done', event_id: `event_relay_${randomUUID()}` },
+        { ...restored, type: 'conversation.item.added', event_id: eventIdOf(event) },
+        { ...restored, type: 'conversation.item.done', event_id: relayEventId() },
       ];
     }
     if (type === 'response.created') {
       const response = event.response as { id?: unknown } | undefined;
-      this.#reply = { responseId: typeof response?.id === 'string' ? response.id : undefined, itemId: undefined, transcript: '' };
-      return [event];
+      const reply = new GaReply(typeof response?.id === 'string' ? response.id : undefined);
+      this.#reply = reply;
+      return [reply.created(event.event_id)];
     }
-    if (type === 'response.done') return [...this.#closeReplyItem(event), event];
-    if (type === 'response.function_call_arguments.done' && typeof event.call_id !== 'string') {
-      return [{ ...event, call_id: `call_${String(event.response_id ?? randomUUID())}_${String(event.output_index ?? 0)}` }];
+    const out: GaEvent[] = [];
+    if (type === 'response.done') {
+      const id = (event.response as { id?: unknown } | undefined)?.id;
+      const reply = this.#replyFor(typeof id === 'string' ? id : undefined, type, out, port);
+      if (reply === undefined) return [];
+      this.#finish(reply);
+      return [...out, ...reply.done(event)];
+    }
+    if (type === 'response.function_call_arguments.done') {
+      const reply = this.#replyFor(stringOr(event.response_id), type, out, port);
+      return reply === undefined ? [] : [...out, ...reply.functionCall(event)];
     }
     const renamed = RENAMED_SERVER_EVENTS[type];
-    if (renamed === undefined) return [event];
-    // Content of the answer: GA puts it in an assistant message item the client can truncate.
-    const opened = this.#reply?.itemId === undefined ? this.#openReplyItem(event) : [];
-    const itemId = this.#reply?.itemId;
-    const withItem = { ...event, type: renamed, ...(event.item_id === undefined && itemId ? { item_id: itemId } : {}) };
-    if (renamed === 'response.output_audio_transcript.done' && this.#reply && typeof event.transcript === 'string') this.#reply.transcript = event.transcript;
-    if (renamed === 'response.output_audio.delta' && typeof event.delta === 'string' && GLM_OUTPUT_SAMPLE_RATE !== CLIENT_SAMPLE_RATE) {
-      return [...opened, { ...withItem, delta: this.#outputAudio(event.delta) }];
+    if (renamed !== undefined) {
+      const reply = this.#replyFor(stringOr(event.response_id), type, out, port);
+      if (reply === undefined) return [];
+      if (renamed === 'response.output_audio.delta' && typeof event.delta === 'string' && GLM_OUTPUT_SAMPLE_RATE !== CLIENT_SAMPLE_RATE) {
+        return [...out, ...reply.content(renamed, { ...event, delta: this.#outputAudio(event.delta) })];
+      }
+      return [...out, ...reply.content(renamed, event)];
     }
-    return [...opened, withItem];
+    if (type === 'conversation.created' && event.conversation === undefined) {
+      return [{ ...event, type, event_id: eventIdOf(event), conversation: { id: relayId('conv'), object: 'realtime.conversation' } }];
+    }
+    return [{ ...event, type, event_id: eventIdOf(event) }];
   }
 
-  /** The item id GA announces with `speech_started`, for the user's utterance GLM has not committed yet. */
-  #speechItemId: string | undefined;
-  /** GLM's id of a committed utterance → the id the client already knows from `speech_started`. */
-  readonly #userItemIds = new Map<string, string>();
+  /** Tool results the client sent, until GLM's item for each comes back. */
+  readonly #sentOutputs: { callId: string; output: string }[] = [];
+
+  /** A `function_call_output` item from GLM with the `call_id` the client gave it (matched by its output). */
+  #withCallId(event: Record<string, unknown>): Record<string, unknown> {
+    const item = event.item as { type?: unknown; call_id?: unknown; output?: unknown } | undefined;
+    if (item?.type !== 'function_call_output' || typeof item.call_id === 'string') return event;
+    const at = this.#sentOutputs.findIndex((sent) => sent.output === item.output);
+    if (at < 0) return event;
+    const [sent] = this.#sentOutputs.splice(at, 1);
+    return { ...event, item: { ...item, call_id: sent?.callId } };
+  }
+
+  /** The answer in progress, made from GLM's `response.created`; ended by its `response.done`. */
+  #reply: GaReply | undefined;
+  /** Ids of answers that ended (GLM's and the relay's), newest last: content naming one is late. */
+  readonly #endedResponseIds: string[] = [];
+  /** Content events GLM sent after their answer ended, dropped. */
+  #lateEvents = 0;
 
   /**
-   * GLM's speech events name no item, GA's do (clients show "listening…" under that id). The relay
-   * makes the id at `speech_started`; GLM's own id, first seen in `committed`, is renamed to it.
+   * The answer a content event belongs to. Content of an answer that already ended (GLM sends
+   * audio past its own `response.done` now and then) would open an assistant item GA clients
+   * never see closed: it is dropped and counted, and `undefined` returned. An event of an answer
+   * whose `response.created` never came starts one (its `response.created` goes into `out`).
    */
-  #speechEvent(event: Record<string, unknown>): Record<string, unknown> {
-    if (typeof event.item_id === 'string') return event;
-    if (event.type === 'input_audio_buffer.speech_started' || this.#speechItemId === undefined) {
-      this.#speechItemId = `item_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
+  #replyFor(responseId: string | undefined, type: string, out: GaEvent[], port: SessionPort): GaReply | undefined {
+    const ended = responseId !== undefined && this.#endedResponseIds.includes(responseId);
+    let reply = ended ? undefined : this.#reply;
+    if (reply === undefined && responseId !== undefined && !ended) {
+      reply = new GaReply(responseId);
+      this.#reply = reply;
+      out.push(reply.created(undefined));
     }
-    return { ...event, item_id: this.#speechItemId };
+    if (reply === undefined) {
+      if (this.#lateEvents === 0) port.log.info({ type, responseId }, 'GLM sent content after its answer ended; dropped');
+      this.#lateEvents++;
+      return undefined;
+    }
+    if (responseId !== undefined) reply.providerIds.add(responseId);
+    return reply;
   }
 
-  /** Gives the events of a committed utterance the id its speech events carried (in place). */
-  #renameUserItem(event: Record<string, unknown>): void {
+  #finish(reply: GaReply): void {
+    if (this.#reply === reply) this.#reply = undefined;
+    this.#endedResponseIds.push(reply.id, ...reply.providerIds);
+    if (this.#endedResponseIds.length > ENDED_RESPONSE_IDS_KEPT) this.#endedResponseIds.splice(0, this.#endedResponseIds.length - ENDED_RESPONSE_IDS_KEPT);
+  }
+
+  ended(port: SessionPort): void {
+    if (this.#lateEvents > 0) port.log.info({ lateProviderEvents: this.#lateEvents }, 'GLM content events dropped because their answer had ended');
+  }
+
+  /** Client audio sent to GLM in this session, and since the last commit or clear (GA's audio clock). */
+  #inputAudioMs = 0;
+  #uncommittedAudioMs = 0;
+  /** The item id GA announces with `speech_started`, for the user's utterance GLM has not committed yet. */
+  #speechItemId: string | undefined;
+  /** GLM's id of a committed utterance → the id the client knows from `speech_started`, and its audio. */
+  readonly #userItems = new Map<string, { id: string; audioMs: number }>();
+
+  /**
+   * GLM's speech events name no item and no time, GA's do (clients show "listening…" under that
+   * id, and place the utterance by the times). The relay makes the id at `speech_started`; GLM's
+   * own id, first seen in `committed`, is renamed to it. The times are the client audio the relay
+   * had sent when GLM's event arrived: GLM reports speech after hearing some of it, so they are late
+   * by that delay (and by what is still in flight when a client sends faster than real time), never
+   * early.
+   */
+  #speechEvent(event: Record<string, unknown>): GaEvent {
+    const started = event.type === 'input_audio_buffer.speech_started';
+    if (typeof event.item_id !== 'string' && (started || this.#speechItemId === undefined)) this.#speechItemId = relayId('item');
+    const timeKey = started ? 'audio_start_ms' : 'audio_end_ms';
+    return {
+      ...event,
+      type: event.type as string,
+      event_id: eventIdOf(event),
+      item_id: typeof event.item_id === 'string' ? event.item_id : this.#speechItemId,
+      [timeKey]: typeof event[timeKey] === 'number' ? event[timeKey] : Math.round(this.#inputAudioMs),
+    };
+  }
+
+  /**
+   * An event about a committed utterance: GLM's item id renamed to the one its speech events
+   * carried, and what GA requires that GLM leaves out (`content_index`, the transcription's usage as
+   * the audio committed) filled in (in place).
+   */
+  #userItemEvent(event: Record<string, unknown> & { type: string }): void {
     const item = event.type === 'conversation.item.created' ? (event.item as Record<string, unknown> | undefined) : undefined;
     const glmId = item ? item.id : event.item_id;
     if (typeof glmId !== 'string') return;
-    if (event.type === 'input_audio_buffer.committed' && this.#speechItemId !== undefined) {
-      this.#userItemIds.set(glmId, this.#speechItemId);
+    if (event.type === 'input_audio_buffer.committed') {
+      this.#userItems.set(glmId, { id: this.#speechItemId ?? glmId, audioMs: this.#uncommittedAudioMs });
       this.#speechItemId = undefined;
+      this.#uncommittedAudioMs = 0;
       // Ids are needed only until the utterance's transcript; a provider that never sends one cannot grow this.
-      if (this.#userItemIds.size > USER_ITEM_IDS_KEPT) this.#userItemIds.delete(this.#userItemIds.keys().next().value as string);
+      if (this.#userItems.size > USER_ITEM_IDS_KEPT) this.#userItems.delete(this.#userItems.keys().next().value as string);
     }
-    const ours = this.#userItemIds.get(glmId);
+    const ours = this.#userItems.get(glmId);
     if (ours === undefined) return;
-    if (item) event.item = { ...item, id: ours };
-    else event.item_id = ours;
-    if (event.type === 'conversation.item.input_audio_transcription.completed' || event.type === 'conversation.item.input_audio_transcription.failed') {
-      this.#userItemIds.delete(glmId);
+    if (item) event.item = { ...item, id: ours.id };
+    else event.item_id = ours.id;
+    if (event.type.startsWith('conversation.item.input_audio_transcription.') && event.type !== 'conversation.item.input_audio_transcription.delta') {
+      event.content_index ??= 0;
+      if (event.type === 'conversation.item.input_audio_transcription.completed') {
+        event.usage ??= { type: 'duration', seconds: Math.round(ours.audioMs / 100) / 10 };
+      } else {
+        event.error ??= { type: 'transcription_error', code: null, message: 'GLM-Realtime could not transcribe the utterance.', param: null };
+      }
+      this.#userItems.delete(glmId);
     }
-  }
-
-  /** The answer in progress: GLM's response id, and the GA assistant item the relay gives it. */
-  #reply: { responseId: string | undefined; itemId: string | undefined; transcript: string } | undefined;
-
-  /** GA's `response.output_item.added` + `conversation.item.added` for the answer GLM started. */
-  #openReplyItem(event: Record<string, unknown>, givenId?: string): Record<string, unknown>[] {
-    const responseId = typeof event.response_id === 'string' ? event.response_id : this.#reply?.responseId;
-    const itemId = givenId ?? `item_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
-    this.#reply = { responseId, itemId, transcript: this.#reply?.transcript ?? '' };
-    const item = { id: itemId, object: 'realtime.item', type: 'message', status: 'in_progress', role: 'assistant', content: [] };
-    return [
-      { type: 'response.output_item.added', event_id: `event_relay_${randomUUID()}`, response_id: responseId, output_index: 0, item },
-      { type: 'conversation.item.added', event_id: `event_relay_${randomUUID()}`, item },
-    ];
-  }
-
-  /** GA's `response.output_item.done` + `conversation.item.done` before GLM's `response.done`. */
-  #closeReplyItem(done: Record<string, unknown>): Record<string, unknown>[] {
-    const reply = this.#reply;
-    this.#reply = undefined;
-    if (reply?.itemId === undefined) return [];
-    const status = (done.response as { status?: unknown } | undefined)?.status === 'completed' ? 'completed' : 'incomplete';
-    const item = { id: reply.itemId, object: 'realtime.item', type: 'message', status, role: 'assistant', content: [{ type: 'output_audio', transcript: reply.transcript }] };
-    return [
-      { type: 'response.output_item.done', event_id: `event_relay_${randomUUID()}`, response_id: reply.responseId, output_index: 0, item },
-      { type: 'conversation.item.done', event_id: `event_relay_${randomUUID()}`, item },
-    ];
   }
 
   #outputResampler: PcmResampler | undefined;
@@ -278,9 +364,20 @@ export class GlmTranslator implements ProviderAdapter {
       this.#carry = Buffer.from(pcm.subarray(pcm.length - 1));
       pcm = pcm.subarray(0, pcm.length - 1);
     }
+    const audioMs = pcm.length / 2 / (CLIENT_SAMPLE_RATE / 1000);
+    this.#inputAudioMs += audioMs;
+    this.#uncommittedAudioMs += audioMs;
     const resampled = this.#input.process(pcm16FromBytes(pcm));
     if (resampled.length === 0) return;
     const wav = wavFile(bytesFromPcm16(resampled), GLM_INPUT_SAMPLE_RATE);
     port.toProvider(`{"type":"input_audio_buffer.append","client_timestamp":${Date.now()},"audio":"${wav.toString('base64')}"}`);
   }
+}
+
+function eventIdOf(event: Record<string, unknown>): string {
+  return typeof event.event_id === 'string' && event.event_id !== '' ? event.event_id : relayEventId();
+}
+
+function stringOr(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }

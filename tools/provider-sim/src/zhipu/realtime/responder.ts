@@ -18,9 +18,13 @@ export interface GlmResponseSetup {
 }
 
 /**
- * One GLM-Realtime answer in its beta-style names: `response.created`, interleaved
- * `response.audio_transcript.delta` / `response.audio.delta`, their `.done`s and `response.done`
- * with usage; or a `response.function_call_arguments.done` (GLM sends no call id).
+ * One GLM-Realtime answer in its beta-style names and documented shapes (protocols.md §3.3):
+ * `response.created`, interleaved `response.audio_transcript.delta{delta}` /
+ * `response.audio.delta{response_id, output_index, content_index, delta}`,
+ * `response.audio_transcript.done{transcript}`, a bare `response.audio.done` and
+ * `response.done{response:{id, status, usage}}`; or a
+ * `response.function_call_arguments.done{response_id, output_index, name, arguments}` (no call id,
+ * no item). No event names an item, as with GLM.
  */
 export class GlmResponse {
   readonly #abort = new AbortController();
@@ -52,14 +56,14 @@ export class GlmResponse {
       const at = { response_id: s.id, output_index: 0, content_index: 0 };
       let spoken = '';
       for await (const chunk of speak(text, { rateHz: GLM_OUTPUT_RATE_HZ, chunkMs: CHUNK_MS, pace: s.pace, signal: this.#abort.signal })) {
-        if (chunk.text !== '') s.send({ type: 'response.audio_transcript.delta', ...stamp, ...at, delta: chunk.text });
+        if (chunk.text !== '') s.send({ type: 'response.audio_transcript.delta', ...stamp, delta: chunk.text });
         s.send({ type: 'response.audio.delta', ...stamp, ...at, delta: chunk.pcm.toString('base64') });
         spoken += chunk.text;
         audioMs = chunk.endMs;
       }
       textTokens = countTokens(spoken);
-      s.send({ type: 'response.audio_transcript.done', ...at, transcript: spoken });
-      s.send({ type: 'response.audio.done', ...at });
+      s.send({ type: 'response.audio_transcript.done', transcript: spoken });
+      s.send({ type: 'response.audio.done' });
     }
     const audioTokens = Math.ceil(audioMs / 50);
     const input = s.inputTokens.text + s.inputTokens.audio;
@@ -71,15 +75,6 @@ export class GlmResponse {
       output_token_details: { text_tokens: textTokens, audio_tokens: audioTokens },
     };
     const cancelled = this.#reason !== undefined;
-    s.send({
-      type: 'response.done',
-      response: {
-        id: s.id,
-        object: 'realtime.response',
-        status: cancelled ? 'cancelled' : 'completed',
-        ...(cancelled ? { status_details: { type: 'cancelled', reason: this.#reason } } : {}),
-        usage,
-      },
-    });
+    s.send({ type: 'response.done', response: { id: s.id, status: cancelled ? 'cancelled' : 'completed', usage } });
   }
 }

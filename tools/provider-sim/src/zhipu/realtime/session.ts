@@ -127,13 +127,14 @@ export class GlmRealtimeSession {
     this.deps.record.audioMsIn += ms;
     this.#bufferMs += ms;
     for (const transition of this.#vad?.push(decoded.pcm) ?? []) {
+      // GLM's speech events carry no times and no item (protocols.md §3.3), unlike OpenAI's.
       if (transition.kind === 'speech_started') {
         this.#speechStartMs = transition.audioStartMs;
-        this.#send({ type: 'input_audio_buffer.speech_started', audio_start_ms: Math.round(transition.audioStartMs) });
+        this.#send({ type: 'input_audio_buffer.speech_started' });
         // GLM's server VAD handles interruption itself.
         this.#response?.cancel('turn_detected');
       } else {
-        this.#send({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: Math.round(transition.audioEndMs) });
+        this.#send({ type: 'input_audio_buffer.speech_stopped' });
         this.#commit(Math.max(0, transition.audioEndMs - this.#speechStartMs));
         if (this.#response === undefined) this.#startResponse(event);
       }
@@ -161,7 +162,7 @@ export class GlmRealtimeSession {
       type: 'conversation.item.created',
       item: { id: itemId, object: 'realtime.item', type: 'message', status: 'completed', role: 'user', content: [{ type: 'input_audio', transcript: null }] },
     });
-    this.#send({ type: 'conversation.item.input_audio_transcription.completed', item_id: itemId, content_index: 0, transcript });
+    this.#send({ type: 'conversation.item.input_audio_transcription.completed', item_id: itemId, transcript });
   }
 
   #clear(): undefined {
