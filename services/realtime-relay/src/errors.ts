@@ -15,6 +15,8 @@ import type { RealtimeErrorEvent } from '@voxgate/protocol';
  * | `invalid_audio` | error event | continues |
  * | `unsupported_event` | error event (an event the provider has no equivalent for) | continues |
  * | `unsupported_session_option` | error event (a `session.update` option the provider cannot honour, e.g. G.711 with GLM) | continues |
+ * | `item_not_found` | error event (GLM: a `conversation.item.truncate` naming no assistant item the relay announced; OpenAI's own code) | continues |
+ * | `invalid_value` | error event (GLM: a truncate of an item without audio, of another content part, or past the audio sent; `param` names the field, as OpenAI's does) | continues |
  * | `provider_not_ready` | error event (frames queued before the provider answered overflowed) | continues |
  * | `provider_unavailable` | error event, then close 1011: the provider could not be reached or refused the upgrade (its HTTP status, message and `Retry-After` in the message; `type` `rate_limit_error` for 429) | ends |
  * | `provider_disconnected` | error event, then close 1011: the provider connection dropped without a close frame (1006) or with a code that is not the provider's own ending | ends |
@@ -37,6 +39,8 @@ export type RelayErrorCode =
   | 'invalid_audio'
   | 'unsupported_event'
   | 'unsupported_session_option'
+  | 'item_not_found'
+  | 'invalid_value'
   | 'provider_not_ready'
   | 'provider_unavailable'
   | 'provider_disconnected'

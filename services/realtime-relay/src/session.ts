@@ -161,8 +161,7 @@ export class RealtimeSession {
     return {
       toClient: (data, audio) => this.#toClient(data, audio === true),
       toProvider: (data) => this.#toProvider(data),
-      refuse: (code, message, causeEventId, type) =>
-        this.#toClient(errorEvent(code, message, { causeEventId, ...(type ? { type } : {}) }), false),
+      refuse: (code, message, causeEventId, options) => this.#toClient(errorEvent(code, message, { causeEventId, ...options }), false),
       transcript: (role, text, itemId) => this.#hooks.transcript(this.info, role, text, itemId),
       responseDone: (responseId, usage) => {
         if (usage) this.#hooks.usage(this.info, responseId, usage);

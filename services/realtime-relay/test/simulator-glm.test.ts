@@ -107,13 +107,27 @@ t.test('glm-realtime-flash behind GA: the client speaks and hears only GA', asyn
   t.has(await after(client, 'response.output_item.done', beforeCancel), { item: { id: heard.item_id, status: 'incomplete' } });
   client.send({ type: 'conversation.item.truncate', event_id: 'ev_trunc', item_id: heard.item_id, content_index: 0, audio_end_ms: 40 });
   t.has(await after(client, 'conversation.item.truncated', beforeCancel), { item_id: heard.item_id, content_index: 0, audio_end_ms: 40 });
+  // What OpenAI refuses, refused here too: the relay knows which items and how much audio it sent.
+  const refusals: [Record<string, unknown>, string, string][] = [
+    [{ item_id: 'item_that_never_was', content_index: 0, audio_end_ms: 0 }, 'item_not_found', 'item_id'],
+    [{ item_id: heard.item_id, content_index: 5, audio_end_ms: 0 }, 'invalid_value', 'content_index'],
+    [{ item_id: heard.item_id, content_index: 0, audio_end_ms: 999_999 }, 'invalid_value', 'audio_end_ms'],
+    // Once cut at 40 ms, the item's audio is 40 ms long.
+    [{ item_id: heard.item_id, content_index: 0, audio_end_ms: 41 }, 'invalid_value', 'audio_end_ms'],
+  ];
+  for (const [fields, code, param] of refusals) {
+    const before = client.events.length;
+    client.send({ type: 'conversation.item.truncate', event_id: `ev_bad_${param}`, ...fields });
+    t.has(await after(client, 'error', before), { error: { type: 'invalid_request_error', code, param, event_id: `ev_bad_${param}` } }, `${code} for ${JSON.stringify(fields)}`);
+  }
+  t.equal(client.events.filter((e) => e.type === 'conversation.item.truncated').length, 1, 'only the honest truncate was confirmed');
   await new Promise((r) => setTimeout(r, 300));
 
   const seen = new Set(client.events.map((e) => e.type as string));
   t.same([...new Set(client.events.flatMap(gaProblems))], [], 'every event the client saw is a GA event with the fields GA requires');
   t.notOk(seen.has('heartbeat'), 'heartbeats are absorbed');
   t.notOk(seen.has('response.audio.delta'), 'no beta audio deltas');
-  t.same(client.events.filter((e) => e.type === 'error'), [], 'no errors');
+  t.same(client.events.filter((e) => e.type === 'error').map((e) => (e.error as { code: string }).code), ['item_not_found', 'invalid_value', 'invalid_value', 'invalid_value'], 'no errors but the refused truncates');
   t.equal(newest(await stack.realtime(), 'zhipu')?.clientErrors, 0, 'GLM never saw a truncate or anything else it refuses');
 
   const usage = await waitFor('usage event', () => published.find((p) => p.subject === RealtimeSubjects.usage && p.data.conversationId === 'conv_glm_sim_1'));
@@ -165,6 +179,9 @@ t.test('a GLM function call reaches the client as a GA function_call item, and i
   t.has(events.find((e) => e.type === 'response.output_item.added'), { response_id: response.id, output_index: 0, item: { id: call.id, type: 'function_call', status: 'in_progress' } });
   t.has(events.find((e) => e.type === 'conversation.item.done' && (e.item as { id?: string }).id === call.id), { item: { type: 'function_call', call_id: call.call_id, arguments: call.arguments } });
   t.same([...new Set(events.flatMap(gaProblems))], [], 'every event has the fields GA requires');
+  const beforeTruncate = client.events.length;
+  client.send({ type: 'conversation.item.truncate', item_id: call.id, content_index: 0, audio_end_ms: 0 });
+  t.has(await after(client, 'error', beforeTruncate), { error: { code: 'invalid_value', param: 'item_id' } }, 'a function call has no audio to truncate');
 
   const answerFrom = client.events.length;
   client.send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: call.call_id, output: '{"sky":"clear"}' } });
@@ -173,7 +190,7 @@ t.test('a GLM function call reaches the client as a GA function_call item, and i
   const answered = await after(client, 'response.done', answerFrom, 20_000);
   t.has(answered, { response: { status: 'completed', output: [{ type: 'message', role: 'assistant' }] } });
   t.match(await after(client, 'response.output_audio_transcript.done', answerFrom), { transcript: /The tool returned: \{"sky":"clear"\}/ });
-  t.same(client.events.filter((e) => e.type === 'error'), [], 'no errors');
+  t.equal(client.events.filter((e) => e.type === 'error').length, 1, 'no error but the refused truncate');
   client.ws.close();
   await client.closed;
 });

@@ -7,8 +7,8 @@ export interface SessionPort {
   /** To the client; `audio` marks an audio delta, which a slow client may have dropped. */
   toClient(data: Buffer | string, audio?: boolean): void;
   toProvider(data: Buffer | string): void;
-  /** A GA `error` event to the client; the session goes on. */
-  refuse(code: RelayErrorCode | string, message: string, causeEventId?: string | undefined, type?: string): void;
+  /** A GA `error` event to the client (`type` defaults to `invalid_request_error`); the session goes on. */
+  refuse(code: RelayErrorCode | string, message: string, causeEventId?: string | undefined, options?: { type?: string; param?: string }): void;
   /** A finished utterance of either side, for the history and the transcript events. */
   transcript(role: 'user' | 'assistant', text: string, itemId: string | undefined): void;
   /** A response ended; its usage, when the provider reported one. */

@@ -11,7 +11,7 @@ import type { RealtimeFunctionTool, RealtimeSessionConfig } from '@voxgate/proto
  * | `input_audio_buffer.append{audio}` | `input_audio_buffer.append{audio}` | PCM16 24 kHz → resampled to 16 kHz → one WAV file per append |
  * | `input_audio_buffer.commit` / `.clear` | same | `.clear` also resets the resampler and drops a carried odd byte, so cleared audio cannot leak into the next utterance |
  * | `conversation.item.create` | same | content `input_text` kept, assistant `output_text` → `text`, `function_call_output` → `{type, output}` (GLM has no `call_id`) |
- * | `conversation.item.truncate` | — | answered by the relay: `conversation.item.truncated` (GLM has none) |
+ * | `conversation.item.truncate` | — | answered by the relay (GLM has none), as OpenAI would: `conversation.item.truncated` for the audio part of an assistant message item it announced (one of the last 64 answers' items) and an `audio_end_ms` within the audio sent for it (after a truncate, within that); otherwise `item_not_found` or `invalid_value` with `param`. GLM's own context keeps the whole answer |
  * | `response.create` / `response.cancel` | same | GA-only response options dropped |
  * | `conversation.item.retrieve` / `.delete`, `output_audio_buffer.clear` | — | GA `error` `unsupported_event` |
  *

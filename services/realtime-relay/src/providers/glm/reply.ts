@@ -23,29 +23,30 @@ function base64Bytes(length: number, padding: number): number {
 
 type PartKind = 'audio' | 'text';
 
-/** The assistant message item of an answer: what GA says about it, gathered from GLM's events. */
-interface MessageItem {
+/** One GA event the translator emits, as an object (observed, then serialised). */
+export type GaEvent = Record<string, unknown> & { type: string };
+
+/** What the translator keeps of an answer's items, during the answer and after it (truncate checks). */
+export interface AnsweredItem {
   id: string;
+  kind: 'message' | 'function_call';
+  /** Audio sent to the client for this item. */
+  audioMs: number;
+  /** The `content_index` of its audio part, once it has one. */
+  audioContentIndex: number | undefined;
+  /** Where the client said playback stopped (`conversation.item.truncate`), if it did. */
+  truncatedAtMs: number | undefined;
+}
+
+/** The assistant message item of an answer: what GA says about it, gathered from GLM's events. */
+interface MessageItem extends AnsweredItem {
   outputIndex: number;
   /** `content_index` of each content part, in the order the parts began. */
   parts: Map<PartKind, number>;
   transcript: string;
   text: string;
-  /** Audio sent to the client for this item. */
-  audioMs: number;
   /** `,"response_id":…,"content_index":…,"delta":"` of this item's audio deltas, made once. */
   audioDeltaFields: Buffer | undefined;
-}
-
-/** One GA event the translator emits, as an object (observed, then serialised). */
-export type GaEvent = Record<string, unknown> & { type: string };
-
-/** What the translator keeps of an answer's items once the answer is over (truncate checks, history). */
-export interface AnsweredItem {
-  id: string;
-  kind: 'message' | 'function_call';
-  audioMs: number;
-  transcript: string;
 }
 
 /**
@@ -85,6 +86,9 @@ export class GaReply {
     if (this.#message) return [];
     const message: MessageItem = {
       id: givenId ?? relayId('item'),
+      kind: 'message',
+      audioContentIndex: undefined,
+      truncatedAtMs: undefined,
       outputIndex: this.#output.length,
       parts: new Map(),
       transcript: '',
@@ -109,6 +113,7 @@ export class GaReply {
     if (contentIndex === undefined) {
       contentIndex = message.parts.size;
       message.parts.set(kind, contentIndex);
+      if (kind === 'audio') message.audioContentIndex = contentIndex;
       opening.push({
         type: 'response.content_part.added',
         event_id: relayEventId(),
@@ -194,7 +199,7 @@ export class GaReply {
     const opened = { id: itemId, object: 'realtime.item', type: 'function_call', status: 'in_progress', name, call_id: callId, arguments: '' };
     const item = { ...opened, status: 'completed', arguments: callArguments };
     this.#output.push(item);
-    this.#functionCalls.push({ id: itemId, kind: 'function_call', audioMs: 0, transcript: '' });
+    this.#functionCalls.push({ id: itemId, kind: 'function_call', audioMs: 0, audioContentIndex: undefined, truncatedAtMs: undefined });
     const at = { response_id: this.id, item_id: itemId, output_index: outputIndex, call_id: callId };
     return [
       { type: 'response.output_item.added', event_id: relayEventId(), response_id: this.id, output_index: outputIndex, item: opened },
@@ -239,11 +244,9 @@ export class GaReply {
     return out;
   }
 
-  /** The items this answer produced, for what the translator keeps after it. */
+  /** The items this answer produced so far (live: the message's audio grows as it is sent). */
   items(): AnsweredItem[] {
-    const message = this.#message;
-    const answered = message ? [{ id: message.id, kind: 'message' as const, audioMs: message.audioMs, transcript: message.transcript || message.text }] : [];
-    return [...answered, ...this.#functionCalls];
+    return this.#message ? [this.#message, ...this.#functionCalls] : [...this.#functionCalls];
   }
 
   #response(status: string, statusDetails: unknown, output: Record<string, unknown>[], usage: unknown): Record<string, unknown> {

@@ -1,4 +1,4 @@
-import type { Provider, RealtimeSessionConfig } from '@voxgate/protocol';
+import type { Provider, RealtimeItemTruncate, RealtimeSessionConfig } from '@voxgate/protocol';
 import { bytesFromPcm16, pcm16FromBytes, PcmResampler } from '../../audio/resample.js';
 import { wavFile } from '../../audio/wav.js';
 import { classifyClientFrame } from '../../client-frames.js';
@@ -19,7 +19,7 @@ import {
   UNSUPPORTED_CLIENT_EVENTS,
   type GlmSessionState,
 } from './mapping.js';
-import { GaReply, type GaEvent, relayEventId, relayId } from './reply.js';
+import { type AnsweredItem, GaReply, type GaEvent, relayEventId, relayId } from './reply.js';
 
 /** GLM events about a user utterance whose item id the relay renames to the one it announced. */
 const USER_ITEM_EVENTS = new Set([
@@ -33,6 +33,8 @@ const USER_ITEM_EVENTS = new Set([
 const USER_ITEM_IDS_KEPT = 32;
 /** Ended answers whose late content is recognised as late (GLM sends at most one answer at a time). */
 const ENDED_RESPONSE_IDS_KEPT = 16;
+/** Items of ended answers a client may still truncate; older ones are `item_not_found`. */
+const ANSWERED_ITEMS_KEPT = 64;
 /** Tool results awaiting GLM's item, at most (GLM answers each `conversation.item.create` at once). */
 const SENT_OUTPUTS_KEPT = 16;
 
@@ -89,21 +91,12 @@ export class GlmTranslator implements ProviderAdapter {
     switch (type) {
       case 'session.update': {
         const problem = mergeSession(this.#state, event.session as RealtimeSessionConfig);
-        if (problem) port.refuse('unsupported_session_option', problem, eventId, 'invalid_request_error');
+        if (problem) port.refuse('unsupported_session_option', problem, eventId);
         else port.toProvider(glmSessionUpdate(this.#state, eventId));
         return;
       }
       case 'conversation.item.truncate':
-        // GLM keeps no audio to truncate; the client's view is what counts, so it is confirmed here.
-        port.toClient(
-          JSON.stringify({
-            type: 'conversation.item.truncated',
-            event_id: relayEventId(),
-            item_id: event.item_id,
-            content_index: event.content_index,
-            audio_end_ms: event.audio_end_ms,
-          }),
-        );
+        this.#truncate(event as RealtimeItemTruncate, port);
         return;
       case 'input_audio_buffer.clear':
         // The cleared audio is gone for GLM; its tail must not reach the next utterance either.
@@ -231,6 +224,33 @@ export class GlmTranslator implements ProviderAdapter {
     return [{ ...event, type, event_id: eventIdOf(event) }];
   }
 
+  /** Items of ended answers, newest last: what a truncate may name besides the answer in progress. */
+  readonly #answered = new Map<string, AnsweredItem>();
+
+  /**
+   * GLM has no truncate and keeps no audio to cut, so the relay answers it, as OpenAI would: only an
+   * assistant message item it announced, only its audio part, and no further than the audio sent
+   * for it (or an earlier truncate's end). What it confirms is recorded for the history.
+   */
+  #truncate(event: RealtimeItemTruncate, port: SessionPort): void {
+    const item = this.#reply?.items().find((i) => i.id === event.item_id) ?? this.#answered.get(event.item_id);
+    const problem = truncateProblem(item, event);
+    if (problem !== undefined || item === undefined) {
+      if (problem) port.refuse(problem.code, problem.message, event.event_id, { param: problem.param });
+      return;
+    }
+    item.truncatedAtMs = event.audio_end_ms;
+    port.toClient(
+      JSON.stringify({
+        type: 'conversation.item.truncated',
+        event_id: relayEventId(),
+        item_id: item.id,
+        content_index: event.content_index,
+        audio_end_ms: event.audio_end_ms,
+      }),
+    );
+  }
+
   /** Tool results the client sent, until GLM's item for each comes back. */
   readonly #sentOutputs: { callId: string; output: string }[] = [];
 
@@ -276,6 +296,11 @@ export class GlmTranslator implements ProviderAdapter {
 
   #finish(reply: GaReply): void {
     if (this.#reply === reply) this.#reply = undefined;
+    for (const item of reply.items()) this.#answered.set(item.id, item);
+    for (const id of this.#answered.keys()) {
+      if (this.#answered.size <= ANSWERED_ITEMS_KEPT) break;
+      this.#answered.delete(id);
+    }
     this.#endedResponseIds.push(reply.id, ...reply.providerIds);
     if (this.#endedResponseIds.length > ENDED_RESPONSE_IDS_KEPT) this.#endedResponseIds.splice(0, this.#endedResponseIds.length - ENDED_RESPONSE_IDS_KEPT);
   }
@@ -380,4 +405,19 @@ function eventIdOf(event: Record<string, unknown>): string {
 
 function stringOr(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
+}
+
+/** Why OpenAI would refuse this truncate of `item` (undefined: not an item the relay announced). */
+function truncateProblem(item: AnsweredItem | undefined, event: RealtimeItemTruncate): { code: string; param: string; message: string } | undefined {
+  if (item === undefined) return { code: 'item_not_found', param: 'item_id', message: `Item with item_id '${event.item_id.slice(0, 200)}' not found.` };
+  if (item.kind !== 'message' || item.audioContentIndex === undefined) {
+    return { code: 'invalid_value', param: 'item_id', message: 'Only assistant message items with audio can be truncated.' };
+  }
+  if (event.content_index !== item.audioContentIndex) {
+    return { code: 'invalid_value', param: 'content_index', message: `Invalid 'content_index': the audio is content ${item.audioContentIndex}.` };
+  }
+  // Deltas carry whole samples but clients count played samples and round: the millisecond is rounded up.
+  const limitMs = Math.min(Math.ceil(item.audioMs), item.truncatedAtMs ?? Number.POSITIVE_INFINITY);
+  if (event.audio_end_ms > limitMs) return { code: 'invalid_value', param: 'audio_end_ms', message: `Audio content of ${limitMs}ms is already shorter than ${event.audio_end_ms}ms.` };
+  return undefined;
 }
