@@ -16,6 +16,7 @@ const MAX_PENDING_CHARS = 20_000;
 /**
  * Publishes each session's life on NATS (opened, closed, usage, transcripts) and pairs the two
  * sides' transcripts into history exchanges: the user's words since the last answer, then the answer.
+ * Answers arrive here as heard (`HeardAnswers`), once they can no longer be truncated.
  */
 export class SessionEvents implements SessionHooks {
   /** Per open session: what the user said since the model last answered. */

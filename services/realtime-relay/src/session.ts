@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { RealtimeCloseReason } from '@voxgate/protocol';
 import { scrubKeys } from '@voxgate/service-kit';
 import { errorEvent } from './errors.js';
+import { HeardAnswers } from './heard.js';
 import type { ProviderAdapter, SessionPort } from './providers/types.js';
 import { openUpstream } from './upstream.js';
 
@@ -70,6 +71,7 @@ export class RealtimeSession {
   readonly #startedAt = Date.now();
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #port: SessionPort;
+  readonly #heard: HeardAnswers;
   #pending: (Buffer | string)[] | undefined = [];
   #pendingBytes = 0;
   #lastActivityAt = Date.now();
@@ -94,6 +96,7 @@ export class RealtimeSession {
     this.#hooks = options.hooks;
     this.#onEnd = options.onEnd;
     this.#log = options.log.child({ sessionId: this.info.sessionId, model: this.info.model });
+    this.#heard = new HeardAnswers((text, itemId) => this.#hooks.transcript(this.info, 'assistant', text, itemId));
     this.#port = this.#makePort();
 
     this.#client.on('message', (data: Buffer, isBinary: boolean) => this.#fromClient(data, isBinary));
@@ -151,6 +154,7 @@ export class RealtimeSession {
       upstream.terminate();
     }
     this.#adapter.ended?.(this.#port);
+    this.#heard.end();
     const durationMs = Date.now() - this.#startedAt;
     this.#log.info({ reason, closeCode: code, durationMs, droppedAudioFrames: this.#droppedAudio }, 'realtime session closed');
     this.#hooks.closed(this.info, { durationMs, reason, closeCode: code, droppedAudioFrames: this.#droppedAudio });
@@ -163,6 +167,7 @@ export class RealtimeSession {
       toProvider: (data) => this.#toProvider(data),
       refuse: (code, message, causeEventId, options) => this.#toClient(errorEvent(code, message, { causeEventId, ...options }), false),
       transcript: (role, text, itemId) => this.#hooks.transcript(this.info, role, text, itemId),
+      heard: this.#heard,
       responseDone: (responseId, usage) => {
         if (usage) this.#hooks.usage(this.info, responseId, usage);
       },

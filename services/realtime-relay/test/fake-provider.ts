@@ -15,7 +15,8 @@ export interface ProviderSocket {
 /**
  * A minimal realtime provider for the relay's tests: OpenAI GA at `/openai/v1/realtime` and
  * GLM-Realtime at `/zhipu/api/paas/v4/realtime`, each answering `response.create` with audio deltas
- * (`response.metadata.deltas` of them), a transcript and `response.done` with usage. A GLM user
+ * (`response.metadata.deltas` of them), a transcript and `response.done` with usage; OpenAI's
+ * confirms every `conversation.item.truncate`. A GLM user
  * item whose text has `[late audio]` makes the next answer send an audio and a transcript delta
  * after its `response.done`, as GLM now and then does.
  */
@@ -52,6 +53,10 @@ export async function startFakeProvider(): Promise<FakeProvider> {
       const event = JSON.parse(text) as { type: string; response?: { metadata?: { deltas?: string } } };
       if (event.type === 'conversation.item.create') lateAudio = text.includes('[late audio]');
       if (event.type === 'session.update' && kind === 'glm') send({ type: 'session.updated', session: {} });
+      if (event.type === 'conversation.item.truncate' && kind === 'openai') {
+        const { item_id, content_index, audio_end_ms } = event as { item_id?: string; content_index?: number; audio_end_ms?: number };
+        send({ type: 'conversation.item.truncated', event_id: 'ev_tr', item_id, content_index, audio_end_ms });
+      }
       if (event.type !== 'response.create') return;
       const deltas = Number(event.response?.metadata?.deltas ?? 3);
       if (kind === 'openai') {

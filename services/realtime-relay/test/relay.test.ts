@@ -51,6 +51,8 @@ t.test('OpenAI passthrough: events flow both ways, audio byte-identical', async 
     'audio deltas reach the client byte for byte',
   );
 
+  // The next input: the answer can no longer be truncated, so it goes to the history.
+  client.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'thanks' }] } });
   const usage = await waitFor('usage event', () => published.find((p) => p.subject === RealtimeSubjects.usage));
   t.has(usage.data, { model: 'gpt-realtime', provider: 'openai', conversationId: 'conv_passthrough1', inputTokens: 10, outputTokens: 20, totalTokens: 30 });
   const transcripts = await waitFor('transcripts', () => {
@@ -76,6 +78,33 @@ t.test('OpenAI passthrough: events flow both ways, audio byte-identical', async 
   const closed = await waitFor('closed event', () => published.find((p) => p.subject === RealtimeSubjects.sessionClosed && p.data.conversationId === 'conv_passthrough1'));
   t.has(closed.data, { reason: 'client_closed', model: 'gpt-realtime', provider: 'openai' });
   t.ok(published.some((p) => p.subject === RealtimeSubjects.sessionOpened && p.data.conversationId === 'conv_passthrough1'));
+});
+
+t.test('OpenAI passthrough: a truncated answer goes to the history as far as it was heard', async (t) => {
+  const client = await connectClient(`${relay.url}/v1/realtime?model=gpt-realtime&conversation_id=conv_passthrough_cut`);
+  await client.next('session.created');
+  client.send({ type: 'response.create', response: { metadata: { deltas: '5' } } });
+  await client.next('response.done');
+  // Five 20 ms deltas of item_1 ("general kenobi"); the user heard 50 of its 100 ms.
+  client.send({ type: 'conversation.item.truncate', item_id: 'item_1', content_index: 0, audio_end_ms: 50 });
+  await client.next('conversation.item.truncated');
+  const assistant = () => published.filter((p) => p.subject === RealtimeSubjects.transcript && p.data.conversationId === 'conv_passthrough_cut' && p.data.role === 'assistant');
+  await new Promise((r) => setTimeout(r, 200));
+  t.same(assistant(), [], 'not written while the answer may still be truncated');
+  client.ws.close();
+  await client.closed;
+  const written = await waitFor('the answer written at the end', () => assistant()[0]);
+  t.equal((written.data.pii as { text: string }).text, 'general', 'the half that was heard');
+  const jsm = await nc.jetstreamManager();
+  const stored = await waitFor('history', async () => {
+    try {
+      return await jsm.streams.getMessage('VOXGATE_HISTORY', { last_by_subj: 'voxgate.history.conv_passthrough_cut' });
+    } catch {
+      return undefined;
+    }
+  });
+  t.has(stored.json(), { answer: 'general', user: { role: 'user', content: [{ type: 'text', text: 'hello there' }] } });
+  t.equal(client.raw.filter((r) => r.includes('"response.output_audio.delta"')).length, 5, 'the audio still passed through');
 });
 
 t.test('GLM: events renamed, audio resampled to 16 kHz WAV, truncate answered locally, heartbeats absorbed', async (t) => {

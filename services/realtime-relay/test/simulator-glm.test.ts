@@ -2,6 +2,7 @@ import { connect, type NatsConnection } from 'nats';
 import t from 'tap';
 import { RealtimeSubjects } from '@voxgate/protocol';
 import { waitFor } from '../../../test/helpers/ports.js';
+import { heardPart } from '../src/heard.js';
 import { simulatorEnv } from '../../../scripts/lib/stack.js';
 import { gaProblems } from './ga-events.js';
 import { connectClient, startRelay, type Client } from './relay-process.js';
@@ -191,6 +192,42 @@ t.test('a GLM function call reaches the client as a GA function_call item, and i
   t.has(answered, { response: { status: 'completed', output: [{ type: 'message', role: 'assistant' }] } });
   t.match(await after(client, 'response.output_audio_transcript.done', answerFrom), { transcript: /The tool returned: \{"sky":"clear"\}/ });
   t.equal(client.events.filter((e) => e.type === 'error').length, 1, 'no error but the refused truncate');
+  client.ws.close();
+  await client.closed;
+});
+
+t.test('a GLM answer the user cut off goes to the history as far as it was heard', async (t) => {
+  const client = await connectClient(`${url}&conversation_id=conv_glm_cut_1`);
+  await client.next('session.created');
+  client.send({ type: 'session.update', session: { type: 'realtime', audio: { input: { turn_detection: null } } } });
+  await client.next('session.updated');
+  const from = client.events.length;
+  client.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Tell me about the sea.' }] } });
+  client.send({ type: 'response.create' });
+  await after(client, 'response.done', from, 20_000);
+  const events = client.events.slice(from);
+  const audioMs = events.filter((e) => e.type === 'response.output_audio.delta').reduce((ms, e) => ms + Buffer.from(e.delta as string, 'base64').length / 48, 0);
+  const spoken = events.find((e) => e.type === 'response.output_audio_transcript.done') as { item_id: string; transcript: string };
+  const heardMs = Math.round(audioMs / 2);
+  client.send({ type: 'conversation.item.truncate', item_id: spoken.item_id, content_index: 0, audio_end_ms: heardMs });
+  await after(client, 'conversation.item.truncated', from);
+  const written = () => published.filter((p) => p.subject === RealtimeSubjects.transcript && p.data.conversationId === 'conv_glm_cut_1' && p.data.role === 'assistant');
+  t.same(written(), [], 'the answer waits while it may still be truncated');
+  // The next input: the answer can no longer be truncated.
+  client.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Go on.' }] } });
+  const answer = ((await waitFor('the answer written', () => written()[0])).data.pii as { text: string }).text;
+  t.equal(answer, heardPart(spoken.transcript, heardMs, audioMs), `the heard half of "${spoken.transcript}"`);
+  t.ok(answer !== '' && answer.length < spoken.transcript.length && spoken.transcript.startsWith(answer), `a start of it: "${answer}"`);
+  const jsm = await nc.jetstreamManager();
+  const stored = await waitFor('history', async () => {
+    try {
+      return await jsm.streams.getMessage('VOXGATE_HISTORY', { last_by_subj: 'voxgate.history.conv_glm_cut_1' });
+    } catch {
+      return undefined;
+    }
+  });
+  // Typed user items are not history text (a reconnecting page re-seeds with the same event); the answer is what counts here.
+  t.has(stored.json(), { answer });
   client.ws.close();
   await client.closed;
 });

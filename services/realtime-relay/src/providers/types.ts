@@ -1,5 +1,6 @@
 import type { Provider } from '@voxgate/protocol';
 import type { RelayErrorCode } from '../errors.js';
+import type { HeardAnswers } from '../heard.js';
 import type { UpstreamTarget } from '../upstream.js';
 
 /** What a provider adapter may do with a session: send either way, refuse, report. */
@@ -9,8 +10,10 @@ export interface SessionPort {
   toProvider(data: Buffer | string): void;
   /** A GA `error` event to the client (`type` defaults to `invalid_request_error`); the session goes on. */
   refuse(code: RelayErrorCode | string, message: string, causeEventId?: string | undefined, options?: { type?: string; param?: string }): void;
-  /** A finished utterance of either side, for the history and the transcript events. */
+  /** A finished utterance of either side, for the history and the transcript events (answers go through `heard`). */
   transcript(role: 'user' | 'assistant', text: string, itemId: string | undefined): void;
+  /** The model's answers until they can no longer be truncated, then written as heard. */
+  heard: HeardAnswers;
   /** A response ended; its usage, when the provider reported one. */
   responseDone(responseId: string | undefined, usage: { input: number; output: number; total: number } | undefined): void;
   /** Logs of this session (never keys, user content only under `pii`). */

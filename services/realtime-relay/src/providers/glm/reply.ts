@@ -67,7 +67,12 @@ export class GaReply {
   readonly #output: Record<string, unknown>[] = [];
   readonly #functionCalls: AnsweredItem[] = [];
 
-  constructor(id: string | undefined, metadata: unknown = null) {
+  /** `onAudio`: audio sent for an item (the history cuts a truncated answer's transcript by it). */
+  constructor(
+    id: string | undefined,
+    readonly onAudio: (itemId: string, ms: number) => void,
+    metadata: unknown = null,
+  ) {
     this.id = id ?? relayId('resp');
     this.#metadata = metadata;
   }
@@ -145,7 +150,7 @@ export class GaReply {
     if (ga.endsWith('.delta')) {
       const delta = typeof event.delta === 'string' ? event.delta : '';
       out.delta = delta;
-      if (ga === 'response.output_audio.delta') message.audioMs += base64Bytes(delta.length, delta.endsWith('==') ? 2 : delta.endsWith('=') ? 1 : 0) / PCM24K_BYTES_PER_MS;
+      if (ga === 'response.output_audio.delta') this.#audio(message, base64Bytes(delta.length, delta.endsWith('==') ? 2 : delta.endsWith('=') ? 1 : 0) / PCM24K_BYTES_PER_MS);
       else if (ga === 'response.output_audio_transcript.delta') message.transcript += delta;
       else message.text += delta;
     } else if (ga === 'response.output_audio_transcript.done') {
@@ -173,7 +178,7 @@ export class GaReply {
     const { opening, message, contentIndex } = this.#openPart('audio');
     const length = delta.end - delta.start;
     const padding = length > 0 && frame[delta.end - 1] === 0x3d ? (frame[delta.end - 2] === 0x3d ? 2 : 1) : 0;
-    message.audioMs += base64Bytes(length, padding) / PCM24K_BYTES_PER_MS;
+    this.#audio(message, base64Bytes(length, padding) / PCM24K_BYTES_PER_MS);
     message.audioDeltaFields ??= Buffer.from(
       `,"response_id":${JSON.stringify(this.id)},"item_id":${JSON.stringify(message.id)},"output_index":${message.outputIndex},"content_index":${contentIndex},"delta":"`,
     );
@@ -242,6 +247,11 @@ export class GaReply {
       response: this.#response(status, given.status_details ?? null, this.#output, given.usage ?? null),
     });
     return out;
+  }
+
+  #audio(message: MessageItem, ms: number): void {
+    message.audioMs += ms;
+    this.onAudio(message.id, ms);
   }
 
   /** The items this answer produced so far (live: the message's audio grows as it is sent). */

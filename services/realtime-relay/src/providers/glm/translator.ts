@@ -112,6 +112,8 @@ export class GlmTranslator implements ProviderAdapter {
           this.#sentOutputs.push({ callId: item.call_id, output: item.output });
           if (this.#sentOutputs.length > SENT_OUTPUTS_KEPT) this.#sentOutputs.shift();
         }
+        // A new item from the client (typed text, a tool result) comes after the answers so far: they are as heard now.
+        port.heard.settle();
         port.toProvider(JSON.stringify({ type, ...id, client_timestamp: Date.now(), item: glmItem(event.item as Record<string, unknown>) }));
         return;
       }
@@ -193,7 +195,7 @@ export class GlmTranslator implements ProviderAdapter {
     }
     if (type === 'response.created') {
       const response = event.response as { id?: unknown } | undefined;
-      const reply = new GaReply(typeof response?.id === 'string' ? response.id : undefined);
+      const reply = new GaReply(typeof response?.id === 'string' ? response.id : undefined, (itemId, ms) => port.heard.audio(itemId, ms));
       this.#reply = reply;
       return [reply.created(event.event_id)];
     }
@@ -240,15 +242,7 @@ export class GlmTranslator implements ProviderAdapter {
       return;
     }
     item.truncatedAtMs = event.audio_end_ms;
-    port.toClient(
-      JSON.stringify({
-        type: 'conversation.item.truncated',
-        event_id: relayEventId(),
-        item_id: item.id,
-        content_index: event.content_index,
-        audio_end_ms: event.audio_end_ms,
-      }),
-    );
+    this.#emit([{ type: 'conversation.item.truncated', event_id: relayEventId(), item_id: item.id, content_index: event.content_index, audio_end_ms: event.audio_end_ms }], port);
   }
 
   /** Tool results the client sent, until GLM's item for each comes back. */
@@ -281,7 +275,7 @@ export class GlmTranslator implements ProviderAdapter {
     const ended = responseId !== undefined && this.#endedResponseIds.includes(responseId);
     let reply = ended ? undefined : this.#reply;
     if (reply === undefined && responseId !== undefined && !ended) {
-      reply = new GaReply(responseId);
+      reply = new GaReply(responseId, (itemId, ms) => port.heard.audio(itemId, ms));
       this.#reply = reply;
       out.push(reply.created(undefined));
     }
