@@ -18,6 +18,8 @@ const catalogue = createParser(ModelCatalogue).parse(await catalogueResponse.jso
 if (!catalogue.ok) throw new Error(`the gateway's catalogue: ${catalogue.error}`);
 const models = catalogue.value.models;
 const realtime = models.find((m) => m.kind === 'realtime');
+/** A realtime model only the relay serves (no WebRTC through session): it goes when the relay does. */
+const relayOnly = models.find((m) => m.kind === 'realtime' && !m.transports.includes('webrtc'));
 
 const pageErrors: string[] = [];
 
@@ -142,6 +144,75 @@ t.test('a stopped service shows as down within seconds, and up again when it ret
   await page.locator('.note-unavailable').waitFor({ state: 'hidden', timeout: 10_000 });
   t.pass('llm-text reads up again and the model is offered again');
   t.notOk(await page.locator('.composer-send').isDisabled(), 'sending is possible again');
+});
+
+t.test('a remembered model that was down at load does not take the page over when it returns', { skip: !relayOnly && 'no relay-only realtime model' }, async (t) => {
+  if (!relayOnly) return;
+  const firstText = models.find((m) => m.kind === 'text');
+  if (!firstText || !stack.simulatorUrl) throw new Error('needs a text model and the simulator');
+  const offered = async () => ((await (await fetch(`${stack.gatewayUrl}/api/models`)).json()) as { models: { id: string }[] }).models.some((m) => m.id === relayOnly.id);
+  const waitOffered = async (want: boolean) => {
+    for (const started = Date.now(); Date.now() - started < 30_000; await new Promise((r) => setTimeout(r, 250))) {
+      if ((await offered()) === want) return;
+    }
+    throw new Error(`${relayOnly.id} is ${want ? 'still not' : 'still'} offered`);
+  };
+
+  const fresh = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
+  t.teardown(() => fresh.close());
+  // The realtime model was the last choice; the page counts every microphone request it makes.
+  await fresh.addInitScript((id) => {
+    if (!sessionStorage.getItem('voxgate.test.seeded')) {
+      localStorage.setItem('voxgate.model', id);
+      sessionStorage.setItem('voxgate.test.seeded', '1');
+    }
+    const media = navigator.mediaDevices;
+    const real = media?.getUserMedia.bind(media);
+    (window as unknown as { micRequests: number }).micRequests = 0;
+    if (media && real) {
+      media.getUserMedia = (constraints) => {
+        (window as unknown as { micRequests: number }).micRequests++;
+        return real(constraints);
+      };
+    }
+  }, relayOnly.id);
+
+  await stack.stopService('realtime-relay');
+  t.teardown(() => stack.startService('realtime-relay'));
+  await waitOffered(false);
+  const tab = await open(fresh);
+  await tab.locator('.chat .composer-input').waitFor();
+  t.equal(await pickerButton(tab).getAttribute('aria-label'), pickerName(firstText), 'the page opens the first text model instead');
+
+  // An answer long enough to be running when the relay is back.
+  await fetch(`${stack.simulatorUrl}/_sim/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ kind: 'slow_tokens', delayMs: 5, times: 1 }),
+  });
+  await tab.locator('.composer-input').fill('Keep talking while the relay comes back [sim:tokens=6000]');
+  await tab.keyboard.press('Enter');
+  await tab.locator('.msg-assistant[data-state="streaming"]').waitFor({ timeout: 20_000 });
+
+  // Down long enough for the page to see it so, as when the relay was down at load.
+  await serviceItem(tab, 'realtime-relay').and(tab.locator('[data-up="false"]')).waitFor({ timeout: 15_000 });
+  await stack.startService('realtime-relay');
+  await waitOffered(true);
+  const offer = tab.locator('.return-offer');
+  await offer.waitFor({ timeout: 20_000 });
+  t.equal(await offer.textContent(), `Switch back to ${relayOnly.label}`, 'the page says the remembered model is back');
+  t.equal(await tab.locator('.chat').count(), 1, 'and stays in the chat');
+  t.equal(await pickerButton(tab).getAttribute('aria-label'), pickerName(firstText), 'on the model it showed');
+  t.equal(await tab.getAttribute('html', 'data-theme'), 'text');
+  t.equal(await tab.locator('.msg-assistant').last().getAttribute('data-state'), 'streaming', 'the answer goes on');
+  t.equal(await tab.evaluate(() => (window as unknown as { micRequests: number }).micRequests), 0, 'nothing asked for the microphone');
+
+  await tab.locator('.composer-send[data-mode="stop"]').click();
+  await tab.locator('.msg-assistant[data-state="stopped"]').waitFor();
+  await offer.click();
+  await tab.locator('.details-title', { hasText: relayOnly.label }).waitFor();
+  t.equal(await offer.isHidden(), true, 'choosing it takes the offer away');
+  t.equal(await tab.evaluate(() => localStorage.getItem('voxgate.model')), relayOnly.id, 'and remembers the choice');
 });
 
 t.test('a phone-width page keeps the picker and the status readable', async (t) => {

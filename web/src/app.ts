@@ -4,8 +4,9 @@ import { h } from './dom.js';
 import { applyToDocument, onLangChange, t } from './i18n/index.js';
 import { createLangSwitch } from './i18n/switch.js';
 import { createPicker } from './models/picker.js';
+import { createReturnOffer } from './models/return-offer.js';
 import { readPref, writePref } from './prefs.js';
-import { type AppState, chosenModel, createStore } from './state.js';
+import { type AppState, chosenModel, createStore, settleChoice } from './state.js';
 import { realtimeView } from './realtime/view.js';
 import { every } from './status/poll.js';
 import { createStatusLine } from './status/status-line.js';
@@ -29,13 +30,16 @@ export function startApp(root: HTMLElement): void {
     status: { state: 'loading' },
     chosenId: readPref('model'),
     lastChosen: undefined,
+    standingInFor: undefined,
   });
 
-  const picker = createPicker((id) => {
+  const choose = (id: string) => {
     writePref('model', id);
     const { models } = store.get();
-    store.update({ chosenId: id, lastChosen: models.state === 'ready' ? models.value.find((m) => m.id === id) : undefined });
-  });
+    store.update({ chosenId: id, lastChosen: models.state === 'ready' ? models.value.find((m) => m.id === id) : undefined, standingInFor: undefined });
+  };
+  const picker = createPicker(choose);
+  const returnOffer = createReturnOffer(choose);
   const tagline = h('span', { class: 'brand-tagline' });
   const brand = h(
     'a',
@@ -44,7 +48,7 @@ export function startApp(root: HTMLElement): void {
     h('span', { class: 'brand-name' }, 'Voxgate'),
     tagline,
   );
-  const header = h('header', { class: 'app-header' }, brand, picker.element, createLangSwitch());
+  const header = h('header', { class: 'app-header' }, brand, picker.element, returnOffer.element, createLangSwitch());
   const main = h('main', { class: 'app-main', id: 'main' });
   const statusLine = createStatusLine();
   root.replaceChildren(header, main, statusLine.element);
@@ -84,6 +88,7 @@ export function startApp(root: HTMLElement): void {
   const render = (state: AppState) => {
     tagline.textContent = t('app.tagline');
     picker.render(state);
+    returnOffer.render(state);
     statusLine.render(state);
     renderMain(state);
   };
@@ -100,8 +105,7 @@ export function startApp(root: HTMLElement): void {
     try {
       const { models } = await getModels();
       if (request !== modelsRequest) return;
-      const chosen = models.find((m) => m.id === store.get().chosenId);
-      store.update({ models: { state: 'ready', value: models, at: new Date() }, ...(chosen ? { lastChosen: chosen } : {}) });
+      store.update({ models: { state: 'ready', value: models, at: new Date() }, ...settleChoice(store.get(), models) });
     } catch (error) {
       if (request !== modelsRequest) return;
       // A catalogue already shown stays: a failed refresh is the status line's news, not this one's.

@@ -16,6 +16,12 @@ export interface AppState {
    * it; the page keeps showing it (as unavailable) instead of silently switching to another model.
    */
   readonly lastChosen: ModelEntry | undefined;
+  /**
+   * A remembered choice the gateway did not offer when the catalogue first came: the page opened
+   * another model instead and keeps it (it never switches by itself, which could end a running
+   * answer or ask for the microphone unasked); once this one is offered again the user is told.
+   */
+  readonly standingInFor: string | undefined;
 }
 
 /** The page's one source of truth; components re-render from it and never from each other. */
@@ -52,6 +58,27 @@ export function chosenModel(state: AppState): ModelEntry | undefined {
   if (offered) return offered;
   if (state.lastChosen && state.lastChosen.id === state.chosenId) return state.lastChosen;
   return models.find((m) => m.kind === 'text') ?? models[0];
+}
+
+/**
+ * The patch that settles the choice once a catalogue is known: the chosen model's entry as offered
+ * now, or, when the choice is unknown or was never offered on this page, the model shown in its
+ * place, chosen from then on. Without it, a choice remembered from an earlier visit that comes
+ * back (its service was down at load) would switch the page by itself.
+ */
+export function settleChoice(state: AppState, models: readonly ModelEntry[]): Partial<AppState> {
+  const offered = models.find((m) => m.id === state.chosenId);
+  if (offered) return { lastChosen: offered };
+  if (state.chosenId !== undefined && state.lastChosen?.id === state.chosenId) return {};
+  const standIn = models.find((m) => m.kind === 'text') ?? models[0];
+  if (!standIn) return {};
+  return { chosenId: standIn.id, lastChosen: standIn, standingInFor: state.chosenId };
+}
+
+/** The model a stand-in took the place of, when the gateway offers it again. */
+export function returnedChoice(state: AppState): ModelEntry | undefined {
+  if (state.standingInFor === undefined || state.models.state !== 'ready') return undefined;
+  return state.models.value.find((m) => m.id === state.standingInFor);
 }
 
 /** Whether the gateway currently offers `model` (a kept choice may not be). */

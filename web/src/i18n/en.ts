@@ -15,6 +15,8 @@ export const en = {
   'picker.empty': 'No models are configured on this server.',
   'picker.failed': 'Could not load the models: {message}',
   'picker.retry': 'Try again',
+  'picker.back': 'Switch back to {model}',
+  'picker.backHint': 'Your last choice, {model}, was not offered when the page opened. It is now; the page stays on {current} until you switch.',
 
   'badge.simulated': 'simulated',
   'badge.simulatedHint': 'Answered by the built-in provider simulator, not the real service',

@@ -14,6 +14,8 @@ export const zh: Messages = {
   'picker.empty': '此服务器尚未配置任何模型。',
   'picker.failed': '无法加载模型：{message}',
   'picker.retry': '重试',
+  'picker.back': '切换回 {model}',
+  'picker.backHint': '页面打开时没有提供你上次选择的 {model}，现在已恢复；在你切换之前，页面保持使用 {current}。',
 
   'badge.simulated': '模拟',
   'badge.simulatedHint': '由内置的服务商模拟器应答，并非真实服务',
