@@ -111,6 +111,30 @@ export class TurnLedger {
     }
   }
 
+  /** The highest seq stored for a turn up to stream position `untilStreamSeq`, and whether a final chunk is among them. */
+  async #storedState(subject: string, untilStreamSeq: number): Promise<{ maxSeq: number; ended: boolean }> {
+    const consumer = await this.#nc.jetstream().consumers.get(JetStreamNames.turnsStream, { filterSubjects: subject });
+    const messages = await consumer.consume({ max_messages: 500, expires: 5_000 });
+    const guard = setTimeout(() => messages.stop(), 5_000);
+    let maxSeq = 0;
+    let ended = false;
+    try {
+      for await (const m of messages) {
+        const parsed = chunkParser.parse(json.decode(m.data));
+        if (parsed.ok) {
+          maxSeq = Math.max(maxSeq, parsed.value.seq);
+          ended ||= parsed.value.type === 'done' || parsed.value.type === 'error';
+        }
+        if (m.seq >= untilStreamSeq || m.info.pending === 0) break;
+      }
+    } finally {
+      clearTimeout(guard);
+      messages.stop();
+      void consumer.delete().catch(() => {});
+    }
+    return { maxSeq, ended };
+  }
+
   async #liveInstances(): Promise<Set<string>> {
     const live = new Set([this.#owner]);
     const answers = await this.#nc.services.client({ strategy: RequestStrategy.Timer, maxWait: PING_WAIT_MS }).ping(ServiceName.llmText);
@@ -129,7 +153,14 @@ export class TurnLedger {
       if ((error as { code?: string }).code !== '404') throw error;
     }
     if (last !== undefined && last.chunk.type !== 'done' && last.chunk.type !== 'error') {
-      const seq = last.chunk.seq + 1;
+      // A chunk sent again after a NATS failure is stored behind later ones: the last stored is
+      // not always the highest, nor is the final chunk always last while the owner was resending.
+      const stored = await this.#storedState(subject, last.streamSeq);
+      if (stored.ended) {
+        await this.#kv.delete(turnId);
+        return;
+      }
+      const seq = stored.maxSeq + 1;
       const { code, message } = errors.turn_lost();
       try {
         await this.#nc.jetstream().publish(subject, json.encode({ seq, type: 'error', code, message, retryable: true } satisfies TurnChunk), {

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { Subjects } from '@voxgate/protocol';
 import { newTurnId, startHarness } from './helpers/harness.js';
 
 const h = await startHarness();
@@ -22,4 +23,27 @@ t.test('a turn is listed in the ledger under its owner while it runs and taken o
   await watching;
   clearTimeout(timer);
   t.match(seen, [{ operation: 'PUT', owner: String }, { operation: 'DEL' }]);
+});
+
+t.test("a dead owner's turn whose last stored chunk was sent again ends after its highest chunk, not on top of one", async (t) => {
+  const turnId = newTurnId();
+  const js = h.nc.jetstream();
+  const kv = await js.views.kv('llm-text-turns');
+  const subject = Subjects.turn(turnId);
+  // Chunk 3 failed to be stored at first and was sent again behind 4, then its owner vanished.
+  for (const chunk of [
+    { seq: 1, type: 'start', model: 'gpt-4o-mini', conversationId: 'c_orphaned' },
+    { seq: 2, type: 'delta', text: 'one ' },
+    { seq: 4, type: 'delta', text: 'three ' },
+    { seq: 3, type: 'delta', text: 'two ' },
+  ]) {
+    await js.publish(subject, JSON.stringify(chunk), { msgID: `${turnId}:${chunk.seq}` });
+  }
+  await kv.put(turnId, JSON.stringify({ owner: 'an-instance-that-is-gone' }));
+  const chunks = await h.chunks(turnId, { timeoutMs: 20_000 });
+  t.has(chunks.at(-1), { seq: 5, type: 'error', code: 'turn_lost', retryable: true });
+  t.same(
+    chunks.map((c) => c.seq),
+    [1, 2, 4, 3, 5],
+  );
 });
