@@ -25,6 +25,7 @@ function textModel(accepts: 'image' | 'text'): ModelEntry {
   return found;
 }
 const imageModel = textModel('image');
+const realtimeModel = models.find((m) => m.kind === 'realtime');
 const conversationParser = createParser(Conversation);
 
 const pageErrors: string[] = [];
@@ -111,6 +112,11 @@ async function addFault(fault: Record<string, unknown>): Promise<void> {
   if (response.status !== 201) throw new Error(`fault refused: ${response.status} ${await response.text()}`);
 }
 
+/** Waits until the last answer has more text than `chars`, i.e. it is still arriving. */
+async function answerGrows(page: Page, chars: number): Promise<void> {
+  await page.waitForFunction((n) => (Array.from(document.querySelectorAll('.msg-assistant .msg-body')).at(-1)?.textContent?.length ?? 0) > n, chars, { timeout: 20_000 });
+}
+
 const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
 t.teardown(() => context.close());
 await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.gatewayUrl });
@@ -155,6 +161,39 @@ t.test('regenerate replaces the last answer; a stored conversation opens from th
   t.equal(await reopened.locator('.msg-user .msg-text').first().textContent(), after.turns[0]?.user.content[0]?.type === 'text' ? after.turns[0].user.content[0].text : '');
   t.equal(flat(await readAnswer(reopened.locator('.msg-assistant').first())), flat(after.turns[0]?.answer ?? ''), 'the stored answer renders');
   await reopened.close();
+});
+
+t.test('a regenerate refused before it starts keeps the old answer, says why and can be tried again', async (t) => {
+  const before = await conversationOf(page);
+  const answer = page.locator('.msg-assistant').last();
+  const oldText = await readAnswer(answer);
+  let refused = 0;
+  await page.route('**/api/chat', async (route) => {
+    const body = route.request().postDataJSON() as { regenerate?: boolean };
+    if (body.regenerate !== true || refused > 0) return route.continue();
+    refused++;
+    await route.fulfill({
+      status: 503,
+      contentType: 'application/json',
+      body: JSON.stringify({ error: { code: 'service_unavailable', message: 'llm-text is restarting' } }),
+    });
+  });
+  t.teardown(() => page.unroute('**/api/chat'));
+
+  await answer.locator('[data-action="regenerate"]').click();
+  const note = page.locator('.turn').last().locator('.msg-system');
+  await note.waitFor();
+  t.equal(await note.textContent(), 'Could not regenerate the answer (service_unavailable): HTTP 503: llm-text is restarting', 'the refusal is shown');
+  t.equal(await page.locator('.msg-assistant').count(), 1, 'the old answer is back in its place');
+  t.equal(await readAnswer(page.locator('.msg-assistant').last()), oldText, 'with its text');
+  const again = page.locator('.msg-assistant').last().locator('[data-action="regenerate"]');
+  t.ok(await again.isVisible(), 'regenerate is offered again');
+
+  await again.click();
+  const { state } = await lastAnswer(page);
+  t.ok(['done', 'length'].includes(state), 'the second try answers');
+  t.equal(await page.locator('.turn .msg-system').count(), 0, 'the refusal note is gone');
+  t.not((await conversationOf(page)).turns.at(-1)?.turnId, before.turns.at(-1)?.turnId, 'the stored answer is the new one');
 });
 
 t.test('a script in the message and in the answer stays inert text', async (t) => {
@@ -224,6 +263,17 @@ t.test('images: pasted and chosen, downscaled to 2048 px, reach the simulator by
   await (await chooser2).setFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('these are not pixels') });
   await page.locator('.composer-note', { hasText: '“notes.png” is not an image' }).waitFor();
   t.equal(await page.locator('.thumb').count(), 2, 'the refused file is not attached');
+
+  // Over five times the upload limit the browser does not even decode it.
+  await page.evaluate(() => {
+    const bytes = new Uint8Array(51 * 1024 * 1024);
+    bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const data = new DataTransfer();
+    data.items.add(new File([bytes], 'huge.png', { type: 'image/png' }));
+    document.querySelector('.composer-input')?.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  });
+  await page.locator('.composer-note', { hasText: '“huge.png” is too large (51.0 MB; at most 10.0 MB).' }).waitFor();
+  t.equal(await page.locator('.thumb').count(), 2, 'the oversized image is refused with its size and the limit');
 
   await sendText(page, 'What is in these pictures?');
   const { text } = await lastAnswer(page);
@@ -327,6 +377,71 @@ t.test('an answer whose stream is cut mid-way resumes from its last chunk, witho
   const stored = (await conversationOf(page)).turns.at(-1)?.answer ?? '';
   t.ok(stored.length > 200, 'a long answer');
   t.equal(flat(text), flat(stored), 'the final text is the provider’s, with no gap and no duplicate');
+});
+
+t.test('the stop button ends a long answer; what arrived is kept and stored as stopped', async (t) => {
+  await newChat(page);
+  await addFault({ kind: 'slow_tokens', delayMs: 5, times: 1 });
+  await sendText(page, 'Talk until I stop you [sim:tokens=4000]');
+  const stop = page.locator('.composer-send[data-mode="stop"]:enabled');
+  await stop.waitFor();
+  t.equal(await stop.getAttribute('aria-label'), 'Stop generating', 'while it answers, send is the stop button');
+  await answerGrows(page, 40);
+  await stop.click();
+  const { text, state } = await lastAnswer(page);
+  t.equal(state, 'stopped', 'the answer ends as stopped');
+  t.equal(await page.locator('.msg-assistant').last().locator('.msg-status').textContent(), 'Stopped', 'and says so');
+  t.equal(await page.locator('.composer-send').getAttribute('data-mode'), 'send', 'the button sends again');
+  const stored = (await conversationOf(page)).turns.at(-1);
+  t.equal(stored?.status, 'stopped', 'the stored exchange is stopped');
+  t.ok(text.length > 0 && text.length < 4000, 'part of the answer arrived');
+  t.equal(flat(text), flat(stored?.answer ?? ''), 'the partial answer shown is the one stored');
+});
+
+t.test('an answer still streaming survives a reload, another conversation and a realtime model, and completes', async (t) => {
+  await newChat(page);
+  // Long enough to outlast three re-openings of the conversation on a busy machine.
+  await addFault({ kind: 'slow_tokens', delayMs: 5, times: 1 });
+  const said = 'Keep answering while I look elsewhere [sim:tokens=3000]';
+  await sendText(page, said);
+  await answerGrows(page, 40);
+  const id = (await conversationOf(page)).id;
+  t.equal((await conversationOf(page)).turns.length, 0, 'the gateway stores the exchange only when the turn ends');
+
+  const showsRunning = async (how: string) => {
+    await page.locator('.msg-user .msg-text', { hasText: said }).waitFor();
+    const before = (await page.locator('.msg-assistant .msg-body').last().textContent())?.length ?? 0;
+    await answerGrows(page, before + 20);
+    t.equal(await page.locator('.turn').count(), 1, `${how}: the message and its answer are shown once`);
+    t.equal(await page.locator('.composer-send[data-mode="stop"]').isEnabled(), true, `${how}: the answer can still be stopped`);
+  };
+
+  await page.reload();
+  await showsRunning('after a reload');
+
+  await newChat(page);
+  t.equal(await page.locator('.turn').count(), 0, 'a new chat is empty');
+  await page.locator(`.conversation[data-id="${id}"] .conversation-open`).click();
+  await showsRunning('after another conversation');
+
+  if (realtimeModel) {
+    await page.locator('.picker-button').click();
+    await page.locator(`.picker-panel [data-model="${realtimeModel.id}"]`).click();
+    await page.locator('.rt').waitFor();
+    await choose(page, imageModel);
+    await showsRunning('after a realtime model');
+  }
+
+  const { text, state } = await lastAnswer(page, 60_000);
+  t.ok(['done', 'length'].includes(state), `the answer ended (${state})`);
+  const stored = (await conversationOf(page)).turns;
+  t.equal(stored.length, 1, 'the conversation now stores the exchange');
+  t.equal(flat(text), flat(stored[0]?.answer ?? ''), 'the answer shown is the whole stored answer, no gap, no duplicate');
+  t.equal(await page.evaluate(() => sessionStorage.getItem('voxgate.runningTurns')), null, 'the page forgot the finished turn');
+
+  await page.reload();
+  await page.locator('.msg-assistant[aria-busy="false"]').waitFor();
+  t.equal(await page.locator('.turn').count(), 1, 'reopened, the stored exchange shows once');
 });
 
 t.test('switching to Chinese re-words the chat in place', async (t) => {

@@ -4,8 +4,8 @@ import { getTurnChunks } from './api.js';
 import { readSse } from './sse.js';
 
 /**
- * Delivery of one turn's answer, "two channels": the SSE stream of `POST /api/chat` while it lasts,
- * then polling `GET /api/turns/:id?after=N` from the last chunk applied until the turn has ended.
+ * Delivery of one turn's answer, "two channels": the SSE stream of `POST /api/chat` (or, for a
+ * turn started before the page was reopened, of `GET /api/turns/:id/stream`) while it lasts, then polling `GET /api/turns/:id?after=N` from the last chunk applied until the turn has ended.
  * Chunks are numbered from 1 without gaps, and only the chunk numbered last+1 is ever applied, so
  * whatever mix of channels delivers them, the answer has no gap and no duplicate.
  */
@@ -58,12 +58,49 @@ class ChunkOrder {
 export async function runTurn(request: ChatRequest, handlers: TurnHandlers, signal: AbortSignal): Promise<void> {
   const order = new ChunkOrder((chunk) => handlers.chunk(chunk));
   handlers.state('connecting');
-  const turnId = await streamTurn(request, handlers, order, signal);
+  const open = (local: AbortSignal) =>
+    fetch('/api/chat', {
+      method: 'POST',
+      headers: { accept: 'text/event-stream', 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+      cache: 'no-store',
+      signal: local,
+    });
+  const turnId = await streamTurn(open, undefined, handlers, order, signal);
   if (!order.ended) await catchUp(turnId, order, handlers, signal);
 }
 
-/** Follows the SSE answer; returns the turn id once the stream ends, cleanly or not. */
-async function streamTurn(request: ChatRequest, handlers: TurnHandlers, order: ChunkOrder, signal: AbortSignal): Promise<string> {
+/**
+ * Follows a turn started earlier (by this tab before a reload, say) from its first chunk, over
+ * `GET /api/turns/:id/stream`, then by polling, until its `done` or `error` chunk. Rejects with a
+ * 404 ApiError when the gateway no longer knows the turn, and with the abort reason on `signal`.
+ */
+export async function resumeTurn(turnId: string, handlers: TurnHandlers, signal: AbortSignal): Promise<void> {
+  const order = new ChunkOrder((chunk) => handlers.chunk(chunk));
+  handlers.state('connecting');
+  const open = (local: AbortSignal) =>
+    fetch(`/api/turns/${encodeURIComponent(turnId)}/stream?after=0`, { headers: { accept: 'text/event-stream' }, cache: 'no-store', signal: local });
+  try {
+    await streamTurn(open, turnId, handlers, order, signal);
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    if (isGone(error)) throw error;
+    // Any other failure of the stream: polling catches up, backing off while the gateway is away.
+  }
+  if (!order.ended) await catchUp(turnId, order, handlers, signal);
+}
+
+/**
+ * Follows an SSE answer; returns the turn id once the stream ends, cleanly or not. `known` is the
+ * turn id when the stream follows an existing turn (no `turn` event comes then).
+ */
+async function streamTurn(
+  open: (signal: AbortSignal) => Promise<Response>,
+  known: string | undefined,
+  handlers: TurnHandlers,
+  order: ChunkOrder,
+  signal: AbortSignal,
+): Promise<string> {
   const local = new AbortController();
   const abort = () => local.abort(signal.reason);
   signal.addEventListener('abort', abort, { once: true });
@@ -72,17 +109,11 @@ async function streamTurn(request: ChatRequest, handlers: TurnHandlers, order: C
     clearTimeout(watchdog);
     watchdog = setTimeout(() => local.abort(new DOMException('stream idle', 'TimeoutError')), IDLE_TIMEOUT_MS);
   };
-  let turnId: string | undefined;
+  let turnId = known;
   try {
     let response: Response;
     try {
-      response = await fetch('/api/chat', {
-        method: 'POST',
-        headers: { accept: 'text/event-stream', 'content-type': 'application/json' },
-        body: JSON.stringify(request),
-        cache: 'no-store',
-        signal: local.signal,
-      });
+      response = await open(local.signal);
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
@@ -93,11 +124,13 @@ async function streamTurn(request: ChatRequest, handlers: TurnHandlers, order: C
 
     // A gateway may answer with the JSON `TurnStarted` only; polling then delivers everything.
     if (!(response.headers.get('content-type') ?? '').includes('text/event-stream') || !response.body) {
+      if (turnId !== undefined) return turnId;
       const started = parsers.started.parse(await response.json().catch(() => undefined));
       if (!started.ok) throw new ApiError({ kind: 'invalid', detail: started.error });
       handlers.started(started.value);
       return started.value.turnId;
     }
+    if (turnId !== undefined) handlers.state('streaming');
 
     try {
       for await (const event of readSse(response.body)) {
@@ -150,12 +183,17 @@ async function catchUp(turnId: string, order: ChunkOrder, handlers: TurnHandlers
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       // The turn is gone (expired or unknown): waiting will not bring it back.
-      if (error instanceof ApiError && error.failure.kind === 'http' && error.failure.status === 404) throw error;
+      if (isGone(error)) throw error;
       handlers.state('reconnecting');
       delay = Math.min(delay * 2, RETRY_MAX_MS);
     }
     await sleep(delay, signal);
   }
+}
+
+/** The gateway does not know the turn (never started, or its chunks expired). */
+export function isGone(error: unknown): boolean {
+  return error instanceof ApiError && error.failure.kind === 'http' && error.failure.status === 404;
 }
 
 function safeJson(text: string): unknown {

@@ -1,4 +1,4 @@
-import type { ChatRequest, ContentPart, Conversation, ConversationTurn, ModelEntry } from '@voxgate/protocol';
+import type { ChatMessage, ChatRequest, ContentPart, Conversation, ConversationTurn, ModelEntry } from '@voxgate/protocol';
 import { ApiError, explainFailure } from '../api.js';
 import { h } from '../dom.js';
 import { currentLang } from '../i18n/index.js';
@@ -9,8 +9,9 @@ import { getConversation, stopTurn } from './api.js';
 import { createComposer } from './composer.js';
 import { Labels } from './labels.js';
 import { type AnswerState, type AnswerView, answerView, systemMessage, turnGroup, userMessage } from './messages.js';
+import { forgetConversation, forgetTurn, rememberTurn, type RunningTurn, runningTurnOf } from './running-turns.js';
 import { createSidebar } from './sidebar.js';
-import { runTurn } from './turn.js';
+import { isGone, resumeTurn, runTurn, type TurnHandlers } from './turn.js';
 
 /** The open conversation lives in the URL (`#/c/<id>`), so reload, back and a shared link keep it. */
 const HASH = /^#\/c\/([A-Za-z0-9_-]{8,64})$/;
@@ -29,6 +30,18 @@ interface Running {
 interface Shown {
   group: HTMLElement;
   answer: AnswerView;
+}
+
+/** A turn to start (`user` absent: a regenerate), or one started before the page was reopened. */
+type TurnSource = { kind: 'start'; request: ChatRequest; user: ChatMessage | undefined } | { kind: 'resume'; turn: RunningTurn };
+
+/** Where a turn's answer goes. */
+interface TurnTarget {
+  group: HTMLElement;
+  label: string;
+  setTranscript: ((text: string) => void) | undefined;
+  /** Puts back what a regenerate took out of view, if the new answer never starts. */
+  restore?: () => void;
 }
 
 /** Text models: conversation sidebar, message log with streamed answers, composer. */
@@ -72,7 +85,10 @@ function createChatView(initialState: AppState, initialModel: ModelEntry): View 
       navigate(undefined);
       composer.focus();
     },
-    deleted: () => navigate(undefined),
+    deleted: (id) => {
+      forgetConversation(id);
+      navigate(undefined);
+    },
   });
   const element = h('div', { class: 'chat', 'data-drawer': 'closed' }, sidebar.element, scrim, panel);
 
@@ -148,14 +164,39 @@ function createChatView(initialState: AppState, initialModel: ModelEntry): View 
     }
   };
 
-  const renderStored = (conversation: Conversation) => {
+  /** The stored exchanges, and `pending`, a turn of this tab the conversation does not have yet. */
+  const renderStored = (conversation: Conversation, pending: RunningTurn | undefined) => {
     shown = [];
     log.replaceChildren();
     for (const turn of conversation.turns) log.appendChild(storedTurn(turn));
-    if (conversation.turns.length === 0) showEmpty();
     pinned = true;
+    if (pending) resumeInto(pending);
+    if (log.childElementCount === 0) showEmpty();
     follow();
     syncRegenerate();
+  };
+
+  /** Shows a turn still running (or ended but not yet seen) where it belongs, and follows it. */
+  const resumeInto = (pending: RunningTurn) => {
+    const label = labelOf(pending.model);
+    if (pending.user) {
+      const group = turnGroup();
+      const user = userMessage(labels, { parts: pending.user.content });
+      group.appendChild(user.element);
+      log.appendChild(group);
+      void run({ kind: 'resume', turn: pending }, { group, label, setTranscript: user.setTranscript });
+      return;
+    }
+    // A regenerate replaces the last stored answer when it ends; until then it stands in for it.
+    const last = shown.at(-1);
+    if (!last) {
+      forgetTurn(pending.turnId);
+      return;
+    }
+    for (const extra of last.group.querySelectorAll('.msg-system')) extra.remove();
+    last.answer.element.remove();
+    shown = shown.filter((s) => s !== last);
+    void run({ kind: 'resume', turn: pending }, { group: last.group, label, setTranscript: undefined });
   };
 
   const storedTurn = (turn: ConversationTurn): HTMLElement => {
@@ -196,9 +237,15 @@ function createChatView(initialState: AppState, initialModel: ModelEntry): View 
     log.replaceChildren(labels.text(h('p', { class: 'chat-loading' }), 'chat.loading'));
     try {
       const conversation = await getConversation(id);
-      if (token === loadToken) renderStored(conversation);
+      if (token !== loadToken) return;
+      const remembered = runningTurnOf(id);
+      // llm-text stores the exchange before the turn's last chunk, so a stored one has ended.
+      const pending = remembered && !conversation.turns.some((turn) => turn.turnId === remembered.turnId) ? remembered : undefined;
+      if (remembered && !pending) forgetTurn(remembered.turnId);
+      renderStored(conversation, pending);
     } catch (error) {
       if (token !== loadToken) return;
+      if (isGone(error)) forgetConversation(id);
       log.replaceChildren(systemMessage(labels, 'chat.loadFailed', { message: explainFailure(error) }));
     }
   };
@@ -214,92 +261,119 @@ function createChatView(initialState: AppState, initialModel: ModelEntry): View 
     const user = userMessage(labels, { parts });
     group.appendChild(user.element);
     log.appendChild(group);
-    const request: ChatRequest = {
-      model: model.id,
-      ...(conversationId ? { conversationId } : {}),
-      message: { role: 'user', content: parts },
-    };
+    const message: ChatMessage = { role: 'user', content: parts };
+    const request: ChatRequest = { model: model.id, ...(conversationId ? { conversationId } : {}), message };
     pinned = true;
-    return run(request, group, user.setTranscript);
+    return run({ kind: 'start', request, user: message }, { group, label: model.label, setTranscript: user.setTranscript });
   };
 
   const regenerate = (item: Shown): Promise<boolean> => {
     if (!conversationId || running) return Promise.resolve(false);
-    for (const extra of item.group.querySelectorAll('.msg-system')) extra.remove();
+    const notes = [...item.group.querySelectorAll('.msg-system')];
+    for (const note of notes) note.remove();
     item.answer.element.remove();
     shown = shown.filter((s) => s !== item);
     pinned = true;
-    return run({ model: model.id, conversationId, regenerate: true }, item.group, undefined);
+    // The old answer stays on the server until the new one ends, so a refused start may show it again.
+    const restore = () => {
+      item.group.append(item.answer.element, ...notes);
+      shown.push(item);
+    };
+    return run(
+      { kind: 'start', request: { model: model.id, conversationId, regenerate: true }, user: undefined },
+      { group: item.group, label: model.label, setTranscript: undefined, restore },
+    );
   };
 
-  const run = (request: ChatRequest, group: HTMLElement, setTranscript: ((text: string) => void) | undefined): Promise<boolean> =>
+  /** Shows a turn's answer as it arrives; resolves whether the turn started (always, for a resume). */
+  const run = (source: TurnSource, target: TurnTarget): Promise<boolean> =>
     new Promise<boolean>((resolveStarted) => {
-      const answer = answerView(labels, model.label, follow);
+      const { group, setTranscript } = target;
+      const answer = answerView(labels, target.label, follow);
       group.appendChild(answer.element);
       const item: Shown = { group, answer };
       const mine: Running = { abort: new AbortController(), turnId: undefined };
       running = mine;
-      syncRegenerate();
-      composer.setBusy(true, false);
-      follow();
       let started = false;
       let ended: AnswerState | undefined;
+      const begin = (turnId: string) => {
+        started = true;
+        mine.turnId = turnId;
+        group.dataset.turn = turnId;
+        shown.push(item);
+        if (running === mine) composer.setBusy(true, true);
+      };
+      // Once the turn has ended its exchange is stored (before its last chunk), so the memory can go.
+      const settle = () => {
+        if (mine.turnId) forgetTurn(mine.turnId);
+      };
       const end = (state: AnswerState) => {
         ended = state;
         answer.setState(state);
+        settle();
       };
-      runTurn(
-        request,
-        {
-          started(turn) {
-            started = true;
-            mine.turnId = turn.turnId;
-            group.dataset.turn = turn.turnId;
-            shown.push(item);
-            if (running === mine) composer.setBusy(true, true);
-            if (conversationId !== turn.conversationId) {
-              conversationId = turn.conversationId;
-              history.replaceState(null, '', `#/c/${turn.conversationId}`);
-              sidebar.setCurrent(conversationId);
-            }
-            void sidebar.refresh();
-            resolveStarted(true);
-          },
-          chunk(chunk) {
-            switch (chunk.type) {
-              case 'delta':
-                answer.append(chunk.text);
-                break;
-              case 'transcript':
-                setTranscript?.(chunk.text);
-                break;
-              case 'done':
-                end(chunk.finishReason === 'stopped' ? 'stopped' : chunk.finishReason === 'length' ? 'length' : 'done');
-                break;
-              case 'error':
-                end('failed');
-                group.appendChild(systemMessage(labels, 'chat.error', { code: chunk.code, message: chunk.message }));
-                break;
-              case 'start':
-                break;
-            }
-          },
-          state(delivery) {
-            if (ended === undefined) answer.setState(delivery);
-          },
+      if (source.kind === 'resume') begin(source.turn.turnId);
+      else composer.setBusy(true, false);
+      syncRegenerate();
+      follow();
+      const handlers: TurnHandlers = {
+        started(turn) {
+          if (source.kind !== 'start') return;
+          begin(turn.turnId);
+          rememberTurn({
+            turnId: turn.turnId,
+            conversationId: turn.conversationId,
+            model: source.request.model,
+            user: source.user,
+            startedAtMs: Date.now(),
+          });
+          if (conversationId !== turn.conversationId) {
+            conversationId = turn.conversationId;
+            history.replaceState(null, '', `#/c/${turn.conversationId}`);
+            sidebar.setCurrent(conversationId);
+          }
+          void sidebar.refresh();
+          resolveStarted(true);
         },
-        mine.abort.signal,
-      )
+        chunk(chunk) {
+          switch (chunk.type) {
+            case 'delta':
+              answer.append(chunk.text);
+              break;
+            case 'transcript':
+              setTranscript?.(chunk.text);
+              break;
+            case 'done':
+              end(chunk.finishReason === 'stopped' ? 'stopped' : chunk.finishReason === 'length' ? 'length' : 'done');
+              break;
+            case 'error':
+              end('failed');
+              group.appendChild(systemMessage(labels, 'chat.error', { code: chunk.code, message: chunk.message }));
+              break;
+            case 'start':
+              break;
+          }
+        },
+        state(delivery) {
+          if (ended === undefined) answer.setState(delivery);
+        },
+      };
+      const delivery = source.kind === 'start' ? runTurn(source.request, handlers, mine.abort.signal) : resumeTurn(source.turn.turnId, handlers, mine.abort.signal);
+      if (source.kind === 'resume') resolveStarted(true);
+      delivery
         .then(() => {
           // Polling found the turn finished without its last chunk: show what arrived as final.
           if (ended === undefined) end('done');
         })
         .catch((error: unknown) => {
+          // Left for another conversation or view: the turn goes on and is remembered for reopening.
           if (mine.abort.signal.aborted) return;
           if (!started) {
             answer.element.remove();
-            group.appendChild(systemMessage(labels, 'chat.error.notSent', { code: codeOf(error), message: explainFailure(error) }));
-            group.dataset.failed = 'true';
+            target.restore?.();
+            const key = target.restore ? 'chat.error.regenerateFailed' : 'chat.error.notSent';
+            group.appendChild(systemMessage(labels, key, { code: codeOf(error), message: explainFailure(error) }));
+            if (!target.restore) group.dataset.failed = 'true';
             resolveStarted(false);
             return;
           }

@@ -94,6 +94,7 @@ export const en = {
   'chat.error': 'Error {code}: {message}',
   'chat.error.notSent': 'The message was not sent ({code}): {message}',
   'chat.error.lost': 'The answer could not be fetched: {message}',
+  'chat.error.regenerateFailed': 'Could not regenerate the answer ({code}): {message}',
   'chat.image.add': 'Add an image',
   'chat.image.remove': 'Remove image',
   'chat.image.alt': 'Attached image',

@@ -92,6 +92,7 @@ export const zh: Messages = {
   'chat.error': '错误 {code}：{message}',
   'chat.error.notSent': '消息未发送（{code}）：{message}',
   'chat.error.lost': '无法获取回答：{message}',
+  'chat.error.regenerateFailed': '无法重新生成回答（{code}）：{message}',
   'chat.image.add': '添加图片',
   'chat.image.remove': '移除图片',
   'chat.image.alt': '附加的图片',
