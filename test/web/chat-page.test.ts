@@ -1,3 +1,5 @@
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { Conversation, ModelCatalogue, createParser, type ModelEntry } from '@voxgate/protocol';
@@ -110,6 +112,37 @@ async function addFault(fault: Record<string, unknown>): Promise<void> {
     body: JSON.stringify(fault),
   });
   if (response.status !== 201) throw new Error(`fault refused: ${response.status} ${await response.text()}`);
+}
+
+/**
+ * A forward proxy that sends every request to the gateway, whatever host the browser named: a page
+ * opened as http://voxgate.test through it is not a secure context, as a server's LAN address over
+ * plain http is not (Chromium counts 127.0.0.1 and localhost as secure).
+ */
+async function startInsecureOrigin(): Promise<{ proxy: string; origin: string; close(): Promise<void> }> {
+  const gateway = new URL(stack.gatewayUrl);
+  const server = createServer((req, res) => {
+    const target = new URL(req.url ?? '/', stack.gatewayUrl);
+    const headers = { ...req.headers };
+    delete headers['proxy-connection'];
+    const upstream = httpRequest({ host: gateway.hostname, port: gateway.port, method: req.method, path: target.pathname + target.search, headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    proxy: `http://127.0.0.1:${port}`,
+    origin: `http://voxgate.test:${gateway.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 /** Waits until the last answer has more text than `chars`, i.e. it is still arriving. */
@@ -442,6 +475,43 @@ t.test('an answer still streaming survives a reload, another conversation and a 
   await page.reload();
   await page.locator('.msg-assistant[aria-busy="false"]').waitFor();
   t.equal(await page.locator('.turn').count(), 1, 'reopened, the stored exchange shows once');
+});
+
+t.test('on a plain-http page copying still works and says when it cannot', async (t) => {
+  const insecure = await startInsecureOrigin();
+  t.teardown(() => insecure.close());
+  const http = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 }, proxy: { server: insecure.proxy } });
+  t.teardown(() => http.close());
+  const plain = await http.newPage();
+  plain.on('pageerror', (error) => pageErrors.push(error.message));
+  await plain.goto(`${insecure.origin}/`);
+  t.equal(await plain.evaluate(() => window.isSecureContext), false, 'not a secure context');
+  t.equal(await plain.evaluate(() => typeof navigator.clipboard), 'undefined', 'so there is no async clipboard');
+  await plain.locator('.composer-input').waitFor();
+
+  await sendText(plain, 'Copy this\n```\nplain http copy\n```');
+  await lastAnswer(plain);
+  const code = plain.locator('.msg-assistant').last().locator('.code-copy');
+  await code.click();
+  t.equal(await code.getAttribute('data-copied'), 'true', 'the code copy button says it copied');
+  t.equal(await code.textContent(), 'Copied');
+  await plain.locator('.composer-input').fill('');
+  await plain.locator('.composer-input').focus();
+  await plain.keyboard.press('ControlOrMeta+V');
+  t.equal(await plain.locator('.composer-input').inputValue(), 'plain http copy', 'and the code is on the clipboard');
+  await plain.locator('.composer-input').fill('');
+
+  // A browser that refuses even that: the button says so instead of doing nothing.
+  await plain.evaluate(() => {
+    document.execCommand = () => false;
+  });
+  const copyAnswer = plain.locator('.msg-assistant').last().locator('[data-action="copy"]');
+  await copyAnswer.click();
+  t.equal(await copyAnswer.textContent(), 'Could not copy', 'a failed copy is told');
+  t.equal(await copyAnswer.getAttribute('title'), 'The browser did not allow copying. Select the text and copy it yourself.', 'with what to do');
+  await copyAnswer.filter({ hasText: 'Copy answer' }).waitFor({ timeout: 10_000 });
+  t.equal(await copyAnswer.getAttribute('title'), null, 'then the button reads as before');
+
 });
 
 t.test('switching to Chinese re-words the chat in place', async (t) => {

@@ -23,6 +23,13 @@ export class Labels {
     return this.set(element, attr, key, vars);
   }
 
+  /** Removes a worded attribute (or text) and forgets it, so a language switch does not bring it back. */
+  clear(element: Element, attr: string | undefined): void {
+    this.entries = this.entries.filter((e) => !(e.element === element && e.attr === attr));
+    if (attr === undefined) element.textContent = '';
+    else element.removeAttribute(attr);
+  }
+
   /** Re-words everything still on the page and forgets what is gone. */
   apply(): void {
     this.entries = this.entries.filter((entry) => entry.element.isConnected);

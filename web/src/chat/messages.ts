@@ -152,18 +152,65 @@ function codeCopyButton(labels: Labels, code: string): HTMLElement {
   return button;
 }
 
+/** How long a copy button says what happened before it reads as before. */
+const COPIED_MS = 1_500;
+const COPY_FAILED_MS = 4_000;
+
+/** Each copy button's pending restore, so a second click starts its moment afresh. */
+const copyRestores = new WeakMap<HTMLElement, ReturnType<typeof setTimeout>>();
+
 /** Copies and says so on the button for a moment; the button keeps its size so nothing jumps. */
 async function copyText(labels: Labels, button: HTMLElement, text: string, restoreKey: MessageKey): Promise<void> {
   const label = button.querySelector('span');
-  try {
-    await navigator.clipboard.writeText(text);
-  } catch {
-    return;
+  const copied = await writeClipboard(text);
+  button.dataset.copied = String(copied);
+  if (label) labels.text(label, copied ? 'chat.copied' : 'chat.copyFailed');
+  if (copied) labels.clear(button, 'title');
+  else labels.attr(button, 'title', 'chat.copyFailedHint');
+  clearTimeout(copyRestores.get(button));
+  copyRestores.set(
+    button,
+    setTimeout(
+      () => {
+        delete button.dataset.copied;
+        labels.clear(button, 'title');
+        if (label) labels.text(label, restoreKey);
+      },
+      copied ? COPIED_MS : COPY_FAILED_MS,
+    ),
+  );
+}
+
+/**
+ * The async clipboard exists only in a secure context (https, or http on localhost) and may be
+ * refused there too; copying a selection still works on a plain-http page, so that comes next.
+ */
+async function writeClipboard(text: string): Promise<boolean> {
+  if (typeof navigator.clipboard?.writeText === 'function') {
+    try {
+      await navigator.clipboard.writeText(text);
+      return true;
+    } catch {
+      // Refused (no permission, document not focused): try the selection below.
+    }
   }
-  button.dataset.copied = 'true';
-  if (label) labels.text(label, 'chat.copied');
-  setTimeout(() => {
-    delete button.dataset.copied;
-    if (label) labels.text(label, restoreKey);
-  }, 1_500);
+  return copyBySelection(text);
+}
+
+function copyBySelection(text: string): boolean {
+  const area = h('textarea', { class: 'visually-hidden', readonly: true, 'aria-hidden': 'true', tabindex: -1 });
+  area.value = text;
+  const focused = document.activeElement instanceof HTMLElement ? document.activeElement : undefined;
+  document.body.appendChild(area);
+  try {
+    area.focus({ preventScroll: true });
+    area.select();
+    // Deprecated, but the only way to write the clipboard where the async API does not exist.
+    return document.execCommand('copy');
+  } catch {
+    return false;
+  } finally {
+    area.remove();
+    focused?.focus({ preventScroll: true });
+  }
 }

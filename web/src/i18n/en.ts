@@ -86,6 +86,8 @@ export const en = {
   'chat.copied': 'Copied',
   'chat.copyCode': 'Copy code',
   'chat.copyAnswer': 'Copy answer',
+  'chat.copyFailed': 'Could not copy',
+  'chat.copyFailedHint': 'The browser did not allow copying. Select the text and copy it yourself.',
   'chat.state.connecting': 'Waiting for the answer…',
   'chat.state.reconnecting': 'Connection lost. Reconnecting…',
   'chat.state.stopped': 'Stopped',

@@ -84,6 +84,8 @@ export const zh: Messages = {
   'chat.copied': '已复制',
   'chat.copyCode': '复制代码',
   'chat.copyAnswer': '复制回答',
+  'chat.copyFailed': '无法复制',
+  'chat.copyFailedHint': '浏览器不允许复制。请选中文字后自行复制。',
   'chat.state.connecting': '等待回答…',
   'chat.state.reconnecting': '连接已断开，正在重新连接…',
   'chat.state.stopped': '已停止',
