@@ -348,6 +348,19 @@ t.test('a voice message is recorded with a level meter and reaches the model as 
   await page.locator('.composer-recording').waitFor({ state: 'hidden' });
   t.equal(await page.locator('.turn').count(), 0, 'a cancelled recording sends nothing');
 
+  // An upload that fails says so in its own words and sends nothing.
+  await page.route('**/api/attachments', (route) =>
+    route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'service_unavailable', message: 'storage is away' } }) }),
+  );
+  await page.locator('.composer-mic').click();
+  await page.locator('.rec-time', { hasText: '0:01' }).waitFor({ timeout: 5_000 });
+  await page.locator('.rec-send').click();
+  const note = page.locator('.composer-note');
+  await note.filter({ hasText: 'voice message' }).waitFor();
+  t.equal(await note.textContent(), 'Could not upload the voice message: HTTP 503: storage is away');
+  t.equal(await page.locator('.turn').count(), 0, 'nothing was sent');
+  await page.unroute('**/api/attachments');
+
   await page.locator('.composer-mic').click();
   await page.locator('.rec-time', { hasText: '0:01' }).waitFor({ timeout: 5_000 });
   await page.locator('.rec-send').click();
@@ -477,7 +490,7 @@ t.test('an answer still streaming survives a reload, another conversation and a 
   t.equal(await page.locator('.turn').count(), 1, 'reopened, the stored exchange shows once');
 });
 
-t.test('on a plain-http page copying still works and says when it cannot', async (t) => {
+t.test('on a plain-http page copying still works, says when it cannot, and the mic says why it is off', async (t) => {
   const insecure = await startInsecureOrigin();
   t.teardown(() => insecure.close());
   const http = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 }, proxy: { server: insecure.proxy } });
@@ -512,6 +525,18 @@ t.test('on a plain-http page copying still works and says when it cannot', async
   await copyAnswer.filter({ hasText: 'Copy answer' }).waitFor({ timeout: 10_000 });
   t.equal(await copyAnswer.getAttribute('title'), null, 'then the button reads as before');
 
+  const mic = plain.locator('.composer-mic');
+  t.ok(await mic.isVisible(), 'the mic button is shown');
+  t.equal(await mic.getAttribute('aria-disabled'), 'true', 'as unavailable');
+  t.equal(await mic.getAttribute('aria-label'), 'Voice messages are not available here');
+  // Playwright holds back clicks on an aria-disabled button; a user's click still reaches it.
+  await mic.click({ force: true });
+  t.equal(
+    await plain.locator('.composer-note').textContent(),
+    'Voice messages need a secure page: open Voxgate over https, or as http://localhost on the machine it runs on.',
+    'a click says why',
+  );
+  t.equal(await plain.locator('.composer-recording').isVisible(), false, 'and records nothing');
 });
 
 t.test('switching to Chinese re-words the chat in place', async (t) => {

@@ -6,7 +6,10 @@ import { icon } from '../icons.js';
 import { uploadAttachment } from './api.js';
 import { formatBytes, prepareImage } from './attachments.js';
 import type { Labels } from './labels.js';
-import { canRecord, MAX_RECORDING_MS, type Recording, startRecording } from './recorder.js';
+import { MAX_RECORDING_MS, type Recording, recordingProblem, startRecording } from './recorder.js';
+
+/** Why voice messages are off, in the words the mic button and its click give. */
+const MIC_PROBLEMS = { insecure: 'chat.voice.insecure', unsupported: 'chat.voice.unsupported' } as const satisfies Record<string, MessageKey>;
 
 /** One part is kept for the text, the rest may be images. */
 const MAX_IMAGES = ChatLimits.partsPerMessage - 1;
@@ -90,10 +93,18 @@ export function createComposer(options: ComposerOptions): Composer {
     textarea.style.height = `${Math.min(textarea.scrollHeight, 220)}px`;
   };
 
+  // Without a microphone API (plain http, an old browser) the button stays, to say why on a click.
+  const micProblem = recordingProblem();
+  if (micProblem) {
+    micButton.setAttribute('aria-disabled', 'true');
+    micButton.dataset.unavailable = micProblem;
+    labels.attr(micButton, 'aria-label', 'chat.voice.unavailable');
+    labels.attr(micButton, 'title', MIC_PROBLEMS[micProblem]);
+  }
+
   const sync = () => {
     const images = composer.acceptsImages();
     imageButton.hidden = !images;
-    micButton.hidden = !canRecord();
     micButton.disabled = busy || sending || !offered;
     sendButton.disabled = busy ? !canStop : sending || !offered;
     if (busy) {
@@ -216,6 +227,10 @@ export function createComposer(options: ComposerOptions): Composer {
   };
 
   const record = async () => {
+    if (micProblem) {
+      say(MIC_PROBLEMS[micProblem]);
+      return;
+    }
     if (recording || busy || sending) return;
     say(undefined);
     try {
@@ -246,16 +261,27 @@ export function createComposer(options: ComposerOptions): Composer {
     labels.text(recLabel, 'chat.voice.preparing');
     sending = true;
     try {
-      const blob = await current.finish();
-      const attachment = await uploadAttachment(blob);
+      let blob: Blob;
+      try {
+        blob = await current.finish();
+      } catch (error) {
+        say('chat.voice.recordFailed', { message: error instanceof Error ? error.message || error.name : String(error) });
+        return;
+      }
+      let attachment: Attachment;
+      try {
+        attachment = await uploadAttachment(blob);
+      } catch (error) {
+        say('chat.voice.uploadFailed', { message: explainFailure(error) });
+        return;
+      }
       showRecording(false);
       delete element.dataset.recording;
+      // A message the gateway refuses is shown in the log with its reason (see the chat view).
       await options.send([{ type: 'audio', attachmentId: attachment.id }]);
-    } catch (error) {
+    } finally {
       showRecording(false);
       delete element.dataset.recording;
-      say('chat.image.uploadFailed', { name: 'voice', message: explainFailure(error) });
-    } finally {
       sending = false;
       recSend.disabled = false;
       recCancel.disabled = false;

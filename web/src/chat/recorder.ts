@@ -78,8 +78,14 @@ export async function startRecording(): Promise<Recording> {
   };
 }
 
-export function canRecord(): boolean {
-  return typeof MediaRecorder !== 'undefined' && typeof navigator.mediaDevices?.getUserMedia === 'function';
+/**
+ * Why this page cannot record, if it cannot: `getUserMedia` exists only in a secure context
+ * (https, or http on localhost), and some browsers lack MediaRecorder.
+ */
+export function recordingProblem(): 'insecure' | 'unsupported' | undefined {
+  if (!window.isSecureContext) return 'insecure';
+  if (typeof MediaRecorder === 'undefined' || typeof navigator.mediaDevices?.getUserMedia !== 'function') return 'unsupported';
+  return undefined;
 }
 
 function pickMime(): string | undefined {
