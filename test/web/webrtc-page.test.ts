@@ -316,7 +316,27 @@ t.test('the WebRTC call in Chinese', async (t) => {
   await status.filter({ hasText: '已连接' }).waitFor();
   t.equal(await page.locator('.rt-transport-label').textContent(), '连接方式');
   t.equal(await page.locator('.rt-transport-select option[value="auto"]').textContent(), '自动');
+
+  // WebRTC pinned and ICE blocked on a fresh call: the page says why in Chinese, reason included.
+  await page.locator('.rt-transport-select').selectOption('webrtc');
+  await connectedVia('webrtc').waitFor({ timeout: 15_000 });
+  const fault = await fetch(`${simulatorUrl}/_sim/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ provider: 'openai', kind: 'webrtc_ice_blackhole' }),
+  });
+  t.equal(fault.status, 201, 'the next offer gets unreachable candidates');
+  await page.reload();
+  const retry = page.locator('.rt-note[data-note="rt.note.webrtcRetry"]');
+  await retry.waitFor({ timeout: CONNECT_TIMEOUT_MS + FALLBACK_SLACK_MS });
+  const note = (await retry.textContent()) ?? '';
+  t.match(note, /^WebRTC 无法连接（(未能及时连接|ICE 协商失败)），正在重试…$/, `the reason in Chinese: ${note}`);
+  await connectedVia('webrtc').waitFor({ timeout: 20_000 });
+  t.pass('the retry connected over WebRTC');
   await page.getByRole('button', { name: 'English' }).click();
+  t.match(await retry.textContent(), /^WebRTC could not connect \((not connected in time|ICE negotiation failed)\)\. Retrying…$/, 'and in English after the switch');
+  await page.locator('.rt-transport-select').selectOption('auto');
+  await connectedVia('webrtc').waitFor({ timeout: 15_000 });
   await page.locator('.rt-hangup[data-action="hangup"]').click();
   await status.and(page.locator('[data-status="ended"]')).waitFor();
 });

@@ -211,6 +211,11 @@ export const en = {
   'rt.action.newSession': 'Start a new session',
   'rt.action.retry': 'Try again',
   'rt.action.restartVoice': 'Restart with this voice',
+  'rt.reason.iceFailed': 'ICE negotiation failed',
+  'rt.reason.connectTimeout': 'not connected in time',
+  'rt.reason.disconnected': 'the connection was interrupted',
+  'rt.reason.closed': 'the connection was closed',
+  'rt.reason.channelClosed': 'the event channel closed',
 
   'error.network': 'no answer from the gateway',
   'error.timeout': 'the gateway did not answer in time',

@@ -209,6 +209,11 @@ export const zh: Messages = {
   'rt.action.newSession': '开始新的会话',
   'rt.action.retry': '重试',
   'rt.action.restartVoice': '用这个音色重新开始',
+  'rt.reason.iceFailed': 'ICE 协商失败',
+  'rt.reason.connectTimeout': '未能及时连接',
+  'rt.reason.disconnected': '连接中断',
+  'rt.reason.closed': '连接已关闭',
+  'rt.reason.channelClosed': '事件通道已关闭',
 
   'error.network': '网关没有响应',
   'error.timeout': '网关响应超时',

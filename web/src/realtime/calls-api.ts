@@ -1,4 +1,5 @@
 import { ApiError, requestJson } from '../api.js';
+import type { Phrase } from './transcript.js';
 
 /**
  * The gateway's WebRTC signalling. The page posts its SDP offer; the `session` service forwards it
@@ -70,13 +71,16 @@ export function hangUpCallBeacon(callId: string): boolean {
   return navigator.sendBeacon(hangupPath(callId), new Blob(['{}'], { type: 'application/json' }));
 }
 
-/** A short reason for a failed signalling request, for the transcript (`code: message`). */
-export function signallingFailure(error: unknown): { status: number; code: string; message: string } {
+/**
+ * A failed signalling request's HTTP status and a short reason for the transcript: the gateway's
+ * `code: message`, or the page's own words when no answer came.
+ */
+export function signallingFailure(error: unknown): { status: number; reason: string | Phrase } {
   if (error instanceof ApiError) {
     const failure = error.failure;
-    if (failure.kind === 'http') return { status: failure.status, code: failure.code, message: failure.message };
-    if (failure.kind === 'invalid') return { status: 502, code: 'invalid_answer', message: failure.detail };
-    return { status: 0, code: failure.kind, message: failure.kind };
+    if (failure.kind === 'http') return { status: failure.status, reason: `${failure.code}: ${failure.message}` };
+    if (failure.kind === 'invalid') return { status: 502, reason: `invalid_answer: ${failure.detail}` };
+    return { status: 0, reason: { key: failure.kind === 'timeout' ? 'error.timeout' : 'error.network' } };
   }
-  return { status: 0, code: 'failed', message: error instanceof Error ? error.message : String(error) };
+  return { status: 0, reason: `failed: ${error instanceof Error ? error.message : String(error)}` };
 }

@@ -1,4 +1,4 @@
-import type { MessageKey, Vars } from '../i18n/index.js';
+import { type MessageKey, t, type Vars } from '../i18n/index.js';
 import type { ClientEvent } from './transport.js';
 
 /**
@@ -29,6 +29,20 @@ export interface SpeechLine {
   state: SpeechState;
 }
 
+/** Words of the page's own inside a note (a close reason), worded in the language shown. */
+export interface Phrase {
+  key: MessageKey;
+  vars?: Vars;
+}
+
+export type NoteVars = Readonly<Record<string, string | number | Phrase>>;
+
+/** The note's variables in the current language, read at every render so a switch re-words them. */
+export function wordVars(vars: NoteVars | undefined): Vars | undefined {
+  if (!vars) return undefined;
+  return Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, typeof value === 'object' ? t(value.key, value.vars) : value]));
+}
+
 export interface NoteAction {
   label: MessageKey;
   run(): void;
@@ -38,7 +52,7 @@ export interface NoteLine {
   readonly kind: 'note';
   readonly key: number;
   message: MessageKey;
-  vars: Vars | undefined;
+  vars: NoteVars | undefined;
   tone: 'info' | 'error';
   action: NoteAction | undefined;
 }
@@ -83,7 +97,7 @@ export class Transcript {
     this.#emit(line);
   }
 
-  note(message: MessageKey, options: { vars?: Vars; tone?: 'info' | 'error'; action?: NoteAction } = {}): NoteLine {
+  note(message: MessageKey, options: { vars?: NoteVars; tone?: 'info' | 'error'; action?: NoteAction } = {}): NoteLine {
     const line: NoteLine = { kind: 'note', key: this.#nextKey++, message, vars: options.vars, tone: options.tone ?? 'info', action: options.action };
     this.#lines.push(line);
     this.#emit(line);

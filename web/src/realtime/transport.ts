@@ -1,4 +1,5 @@
 import type { Playback } from './playback.js';
+import type { Phrase } from './transcript.js';
 
 /**
  * A way to exchange GA realtime events as JSON objects: a WebSocket through the relay, or a WebRTC
@@ -32,7 +33,8 @@ export type TransportName = 'websocket' | 'webrtc';
 export interface TransportClose {
   /** WebSocket close code (1006: cut without a close frame); a peer connection maps its own. */
   code: number;
-  reason: string;
+  /** The other side's words (a WebSocket close reason, a server's error), or the page's own, worded when shown. */
+  reason: string | Phrase;
   /** Whether the transport had opened before it closed (a refused upgrade never opens). */
   opened: boolean;
 }

@@ -14,7 +14,7 @@ import { createWorkletPlayback, type Playback } from './playback.js';
 import { pushToTalk } from './push-to-talk.js';
 import type { SessionSettings, TalkMode } from './session.js';
 import { exposeProbe } from './test-hook.js';
-import { type Line, type NoteLine, type SpeechLine, Transcript } from './transcript.js';
+import { type Line, type NoteLine, type SpeechLine, Transcript, wordVars } from './transcript.js';
 import type { ClientEvent, RtpCounters, TransportClose } from './transport.js';
 import { chooseTransport, hasTransportChoice, readTransportChoice, TRANSPORT_CHOICES, type TransportChoice, transportPlan } from './transport-choice.js';
 import { initialVoice, voicesFor } from './voices.js';
@@ -197,7 +197,7 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
     el.dataset.tone = line.tone;
     el.dataset.note = line.message;
     el.setAttribute('role', line.tone === 'error' ? 'alert' : 'status');
-    const text = labels.text(h('span', { class: 'rt-note-text' }), line.message, line.vars);
+    const text = labels.text(h('span', { class: 'rt-note-text' }), line.message, wordVars(line.vars));
     const action = line.action;
     let button: HTMLButtonElement | null = null;
     if (action) {

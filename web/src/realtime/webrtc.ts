@@ -1,6 +1,7 @@
 import { hangUpCall, hangUpCallBeacon, postCallOffer, signallingFailure } from './calls-api.js';
 import { createRemoteVoice } from './remote-voice.js';
 import type { SessionSettings } from './session.js';
+import type { Phrase } from './transcript.js';
 import { parseServerEvent, type ClientEvent, type EventTransport, type MediaLink, type RtpCounters, type TransportFactory, type TransportHandlers } from './transport.js';
 
 /**
@@ -64,7 +65,7 @@ export function webRtcTransport(target: WebRtcTarget): TransportFactory {
       finish(WEBRTC_CLOSE.hangUp, 'page closed');
     };
 
-    const finish = (code: number, reason: string) => {
+    const finish = (code: number, reason: string | Phrase) => {
       if (done) return;
       done = true;
       clearTimeout(connectTimer);
@@ -107,13 +108,13 @@ export function webRtcTransport(target: WebRtcTarget): TransportFactory {
           // Brief outages (a Wi-Fi hand-over, a sleeping laptop's NIC) often heal: keep the call.
           if (!opened || graceTimer !== undefined) break;
           handlers.link?.('unstable');
-          graceTimer = setTimeout(() => finish(WEBRTC_CLOSE.lost, 'disconnected'), DISCONNECTED_GRACE_MS);
+          graceTimer = setTimeout(() => finish(WEBRTC_CLOSE.lost, { key: 'rt.reason.disconnected' }), DISCONNECTED_GRACE_MS);
           break;
         case 'failed':
-          finish(opened ? WEBRTC_CLOSE.lost : WEBRTC_CLOSE.connectTimeout, 'ice failed');
+          finish(opened ? WEBRTC_CLOSE.lost : WEBRTC_CLOSE.connectTimeout, { key: 'rt.reason.iceFailed' });
           break;
         case 'closed':
-          finish(WEBRTC_CLOSE.lost, 'closed');
+          finish(WEBRTC_CLOSE.lost, { key: 'rt.reason.closed' });
           break;
         default:
           break;
@@ -130,9 +131,9 @@ export function webRtcTransport(target: WebRtcTarget): TransportFactory {
       const event = parseServerEvent(message.data);
       if (event) handlers.event(event);
     });
-    channel.addEventListener('close', () => finish(WEBRTC_CLOSE.lost, 'data channel closed'));
+    channel.addEventListener('close', () => finish(WEBRTC_CLOSE.lost, { key: 'rt.reason.channelClosed' }));
 
-    connectTimer = setTimeout(() => finish(WEBRTC_CLOSE.connectTimeout, 'not connected in time'), target.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
+    connectTimer = setTimeout(() => finish(WEBRTC_CLOSE.connectTimeout, { key: 'rt.reason.connectTimeout' }), target.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
     window.addEventListener('pagehide', onPageHide);
 
     const negotiate = async () => {
@@ -159,7 +160,7 @@ export function webRtcTransport(target: WebRtcTarget): TransportFactory {
       } catch (error) {
         if (done) return;
         const failure = signallingFailure(error);
-        finish(WEBRTC_CLOSE.signallingBase + failure.status, `${failure.code}: ${failure.message}`);
+        finish(WEBRTC_CLOSE.signallingBase + failure.status, failure.reason);
         return;
       }
       if (done) {
