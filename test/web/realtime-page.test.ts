@@ -188,6 +188,10 @@ t.test('a dropped relay reconnects and re-seeds the conversation', async (t) => 
   await notes.nth(1).waitFor({ timeout: 40_000 });
   await status.and(page.locator('[data-status="connected"]')).waitFor({ timeout: 20_000 });
   t.match(await notes.first().textContent(), /Reconnected\. The conversation so far \(\d+ messages\)/, 'the transcript says so');
+  // The second drop is the provider's (the relay says provider_disconnected, then closes 1011): one note.
+  t.equal(await page.locator('.rt-note[data-note="rt.note.providerLost"]').count(), 1, 'the provider’s drop is named');
+  t.equal(await page.locator('.rt-note[data-note="rt.note.providerError"]').count(), 0, 'not also as a provider error');
+  t.notOk((await page.locator('.rt-note[data-note="rt.note.lost"]').allTextContents()).some((text) => text.includes('1011')), 'nor as a bare dropped connection');
 
   const after = await probe(page);
   t.equal(after.conversationId, before.conversationId, 'the same conversation id is kept');

@@ -188,6 +188,7 @@ export const en = {
   'rt.note.unstable': 'The connection is unstable. Waiting for it to recover…',
   'rt.note.steady': 'The connection recovered.',
   'rt.note.providerDown': 'The provider is unavailable: {message} Reconnecting…',
+  'rt.note.providerLost': 'The connection to the provider was lost. Reconnecting…',
   'rt.note.relayRestarting': 'The voice relay is restarting. Moving to another one…',
   'rt.note.relayLost': 'The voice relay stopped; moving to another one…',
   'rt.note.tooSlow': 'The connection fell behind the audio and was reset. Reconnecting…',

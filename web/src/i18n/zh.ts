@@ -186,6 +186,7 @@ export const zh: Messages = {
   'rt.note.unstable': '连接不稳定，正在等待恢复…',
   'rt.note.steady': '连接已恢复。',
   'rt.note.providerDown': '服务商不可用：{message} 正在重新连接…',
+  'rt.note.providerLost': '与服务商的连接已断开，正在重新连接…',
   'rt.note.relayRestarting': '语音中继正在重启，正在切换到另一个…',
   'rt.note.relayLost': '语音中继已停止，正在切换到另一个…',
   'rt.note.tooSlow': '连接跟不上音频，已重置。正在重新连接…',

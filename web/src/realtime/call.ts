@@ -41,7 +41,17 @@ const ENDING_CODES: Record<string, 'rt.note.sessionLimit' | 'rt.note.idle' | 'rt
   daily_realtime_budget_spent: 'rt.note.minutesSpent',
 };
 /** Codes the close itself explains; no separate error line for them. */
-const CLOSING_CODES = new Set(['session_expired', 'idle_timeout', 'client_realtime_spent', 'daily_realtime_budget_spent', 'relay_shutting_down', 'relay_lost', 'client_too_slow', 'provider_unavailable']);
+const CLOSING_CODES = new Set([
+  'session_expired',
+  'idle_timeout',
+  'client_realtime_spent',
+  'daily_realtime_budget_spent',
+  'relay_shutting_down',
+  'relay_lost',
+  'client_too_slow',
+  'provider_unavailable',
+  'provider_disconnected',
+]);
 /** The gateway's close for a relay that vanished mid-session (its `relay_lost` event may be missing inside a message). */
 const RELAY_LOST_CLOSE = 1014;
 
@@ -212,6 +222,7 @@ export class Call {
     const reason = this.#closingError;
     if (this.#outage === undefined) {
       if (reason?.code === 'provider_unavailable') this.#outage = transcript.note('rt.note.providerDown', { tone: 'error', vars: { message: reason.message } });
+      else if (reason?.code === 'provider_disconnected') this.#outage = transcript.note('rt.note.providerLost');
       else if (reason?.code === 'relay_shutting_down') this.#outage = transcript.note('rt.note.relayRestarting');
       else if (reason?.code === 'relay_lost' || close.code === RELAY_LOST_CLOSE) this.#outage = transcript.note('rt.note.relayLost');
       else if (reason?.code === 'client_too_slow') this.#outage = transcript.note('rt.note.tooSlow');
