@@ -13,8 +13,8 @@ import type { RealtimeErrorEvent } from '@voxgate/protocol';
  * | `unknown_event_type` | error event | continues |
  * | `invalid_event` | error event | continues |
  * | `invalid_audio` | error event | continues |
- * | `unsupported_event` | error event (an event the provider has no equivalent for) | continues |
- * | `unsupported_session_option` | error event (a `session.update` option the provider cannot honour, e.g. G.711 with GLM) | continues |
+ * | `unsupported_event` | error event (an event the provider has no equivalent for, or a `response.create` option GLM cannot honour; `param` names it) | continues |
+ * | `unsupported_session_option` | error event (a `session.update` option the provider cannot honour, e.g. G.711 or `create_response: false` with GLM; `param` names it) | continues |
  * | `item_not_found` | error event (GLM: a `conversation.item.truncate` naming no assistant item the relay announced; OpenAI's own code) | continues |
  * | `invalid_value` | error event (GLM: a truncate of an item without audio, of another content part, or past the audio sent; `param` names the field, as OpenAI's does) | continues |
  * | `provider_not_ready` | error event (frames queued before the provider answered overflowed) | continues |

@@ -232,6 +232,49 @@ t.test('a GLM answer the user cut off goes to the history as far as it was heard
   await client.closed;
 });
 
+t.test('what GA refuses or GLM cannot honour is refused, and nothing of it reaches GLM', async (t) => {
+  const client = await connectClient(url);
+  await client.next('session.created');
+  const cases: [string, Record<string, unknown>, string, string][] = [
+    // The beta shape: GA answers unknown_parameter for its first field.
+    ['beta session', { type: 'session.update', session: { modalities: ['audio', 'text'], voice: 'alloy', turn_detection: null, input_audio_format: 'pcm16' } }, 'invalid_event', 'session.modalities'],
+    ['no session.type', { type: 'session.update', session: { instructions: 'Be brief.' } }, 'invalid_event', 'session.type'],
+    ['transcription session', { type: 'session.update', session: { type: 'transcription' } }, 'unsupported_session_option', 'session.type'],
+    ['create_response false', { type: 'session.update', session: { type: 'realtime', audio: { input: { turn_detection: { type: 'server_vad', create_response: false } } } } }, 'unsupported_session_option', 'session.audio.input.turn_detection.create_response'],
+    ['interrupt_response false', { type: 'session.update', session: { type: 'realtime', audio: { input: { turn_detection: { type: 'server_vad', interrupt_response: false } } } } }, 'unsupported_session_option', 'session.audio.input.turn_detection.interrupt_response'],
+    ['a VAD threshold', { type: 'session.update', session: { type: 'realtime', audio: { input: { turn_detection: { type: 'server_vad', threshold: 0.8 } } } } }, 'unsupported_session_option', 'session.audio.input.turn_detection.threshold'],
+    ['tool_choice required', { type: 'session.update', session: { type: 'realtime', tool_choice: 'required' } }, 'unsupported_session_option', 'session.tool_choice'],
+    ['an MCP tool', { type: 'session.update', session: { type: 'realtime', tools: [{ type: 'mcp', server_label: 'x', server_url: 'https://example.com' }] } }, 'unsupported_session_option', 'session.tools[0]'],
+    ['G.711 output', { type: 'session.update', session: { type: 'realtime', audio: { output: { format: { type: 'audio/pcmu' } } } } }, 'unsupported_session_option', 'session.audio.output.format'],
+    ['another model', { type: 'session.update', session: { type: 'realtime', model: 'glm-realtime-air' } }, 'invalid_event', 'session.model'],
+    ['an out-of-band text response', { type: 'response.create', response: { conversation: 'none', instructions: 'Say hi.', output_modalities: ['text'] } }, 'unsupported_event', 'response.conversation'],
+    ['response instructions', { type: 'response.create', response: { instructions: 'Say hi.' } }, 'unsupported_event', 'response.instructions'],
+    ['a text response', { type: 'response.create', response: { output_modalities: ['text'] } }, 'unsupported_event', 'response.output_modalities'],
+  ];
+  const before = newest(await stack.realtime(), 'zhipu');
+  for (const [what, event, code, param] of cases) {
+    const from = client.events.length;
+    client.send({ ...event, event_id: `ev_${param}` });
+    t.has(await after(client, 'error', from), { error: { type: 'invalid_request_error', code, param, event_id: `ev_${param}` } }, `${what}: ${code} on ${param}`);
+  }
+  // A round trip through GLM behind all of them: anything that had reached GLM would show by now.
+  const marker = client.events.length;
+  client.send({ type: 'session.update', session: { type: 'realtime', instructions: 'marker' } });
+  await after(client, 'session.updated', marker);
+  const sim = newest(await stack.realtime(), 'zhipu');
+  t.equal(sim?.clientEvents, (before?.clientEvents ?? 0) + 1, 'GLM received the marker and nothing else');
+  t.notOk(client.events.some((e) => e.type === 'response.created'), 'no response was started');
+  t.equal(client.events.filter((e) => e.type === 'session.updated').length, 1, 'only the marker was applied');
+
+  const from = client.events.length;
+  client.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Hello.' }] } });
+  client.send({ type: 'response.create', response: { conversation: 'auto', output_modalities: ['audio'], metadata: { topic: 'greeting' } } });
+  t.has(await after(client, 'response.created', from), { response: { metadata: { topic: 'greeting' } } }, 'metadata is the relay’s to echo');
+  t.has(await after(client, 'response.done', from, 20_000), { response: { status: 'completed', metadata: { topic: 'greeting' } } });
+  client.ws.close();
+  await client.closed;
+});
+
 t.test('a dropped GLM connection closes the client with an error event', async (t) => {
   await stack.fault({ provider: 'zhipu', kind: 'realtime_drop_after_ms', delayMs: 500 });
   const client = await connectClient(url);

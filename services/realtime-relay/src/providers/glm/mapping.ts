@@ -7,12 +7,12 @@ import type { RealtimeFunctionTool, RealtimeSessionConfig } from '@voxgate/proto
  * Client → GLM
  * | GA client event | GLM | notes |
  * |---|---|---|
- * | `session.update{session}` | `session.update{session}` | `model` always set (GLM picks the model there); `audio.output.voice` → `voice`; `audio.input.turn_detection` `server_vad`/`semantic_vad` → `{type:'server_vad'}`, `null` → `{type:'client_vad'}`, always sent (GLM wants it with every `tools` change); GA flat tools → GLM flat tools (`type,name,description,parameters` only); `input_audio_format:'wav'`, `output_audio_format:'pcm'`, `beta_fields:{chat_mode:'audio', tts_source:'e2e'}`; `audio.input.transcription` only echoed (GLM always transcribes the user); `audio/pcmu`/`audio/pcma` and text-only `output_modalities` refused (`unsupported_session_option`) |
+ * | `session.update{session}` | `session.update{session}` | `model` always set (GLM picks the model there); `audio.output.voice` → `voice`; `audio.input.turn_detection` `server_vad`/`semantic_vad` → `{type:'server_vad'}`, `null` → `{type:'client_vad'}`, always sent (GLM wants it with every `tools` change); GA flat tools → GLM flat tools (`type,name,description,parameters` only); `input_audio_format:'wav'`, `output_audio_format:'pcm'`, `beta_fields:{chat_mode:'audio', tts_source:'e2e'}`; `audio.input.transcription` only echoed (GLM always transcribes the user). Checked first (`options.ts`), nothing reaches GLM if refused: a field GA does not have (the beta shape: `modalities`, top-level `voice`, `turn_detection`, `input_audio_format`…) or no `session.type` is `invalid_event` (OpenAI: `unknown_parameter`, `missing_required_parameter`), and so is another `model`; what GLM cannot honour is `unsupported_session_option`: `type:'transcription'`, `audio/pcmu`/`audio/pcma`, text-only `output_modalities`, `create_response`/`interrupt_response` `false`, VAD `threshold`/`prefix_padding_ms`/`silence_duration_ms`/`idle_timeout_ms`/`eagerness` (GLM's are fixed), `noise_reduction`, `speed` ≠ 1, non-function tools, `tool_choice` ≠ `'auto'`, `max_output_tokens` ≠ `'inf'`, `truncation` ≠ `'auto'`, `parallel_tool_calls: false`, `tracing`, `prompt`, `reasoning`, `include`; `param` names the field |
  * | `input_audio_buffer.append{audio}` | `input_audio_buffer.append{audio}` | PCM16 24 kHz → resampled to 16 kHz → one WAV file per append |
  * | `input_audio_buffer.commit` / `.clear` | same | `.clear` also resets the resampler and drops a carried odd byte, so cleared audio cannot leak into the next utterance |
  * | `conversation.item.create` | same | content `input_text` kept, assistant `output_text` → `text`, `function_call_output` → `{type, output}` (GLM has no `call_id`) |
  * | `conversation.item.truncate` | — | answered by the relay (GLM has none), as OpenAI would: `conversation.item.truncated` for the audio part of an assistant message item it announced (one of the last 64 answers' items) and an `audio_end_ms` within the audio sent for it (after a truncate, within that); otherwise `item_not_found` or `invalid_value` with `param`. GLM's own context keeps the whole answer |
- * | `response.create` / `response.cancel` | same | GA-only response options dropped |
+ * | `response.create` / `response.cancel` | same | GLM's `response.create` takes no options: `metadata` is kept by the relay and echoed in the answer's `response`; `conversation:'auto'`, `output_modalities:['audio']`, `tool_choice:'auto'`, `max_output_tokens:'inf'`, `parallel_tool_calls:true` and the session's voice and `audio/pcm` pass; anything else (`conversation:'none'`, `instructions`, `input`, `tools`, `prompt`, text output…) is refused with `unsupported_event` and its `param`, and GLM starts no answer |
  * | `conversation.item.retrieve` / `.delete`, `output_audio_buffer.clear` | — | GA `error` `unsupported_event` |
  *
  * GLM → client
@@ -39,6 +39,8 @@ import type { RealtimeFunctionTool, RealtimeSessionConfig } from '@voxgate/proto
 
 /** GLM's default input: WAV at 16 kHz. */
 export const GLM_INPUT_SAMPLE_RATE = 16_000;
+/** The voice GLM speaks in unless told otherwise. */
+export const GLM_DEFAULT_VOICE = 'tongtong';
 /** GLM's `pcm` output: 24 kHz mono PCM16, what GA clients play; anything else is resampled. */
 export const GLM_OUTPUT_SAMPLE_RATE = 24_000;
 
@@ -70,16 +72,10 @@ export interface GlmSessionState {
   transcription?: Record<string, unknown> | null;
 }
 
-/** Merges a GA `session.update` into the state; returns an error message for what GLM cannot do. */
-export function mergeSession(state: GlmSessionState, session: RealtimeSessionConfig): string | undefined {
+/** Merges a GA `session.update` into the state, once `sessionUpdateProblem` found nothing to refuse. */
+export function mergeSession(state: GlmSessionState, session: RealtimeSessionConfig): void {
   const input = session.audio?.input;
   const output = session.audio?.output;
-  for (const format of [input?.format, output?.format]) {
-    if (format && format.type !== 'audio/pcm') return `GLM-Realtime takes only audio/pcm (24 kHz); ${format.type} is not available.`;
-  }
-  if (session.output_modalities?.includes('text') && !session.output_modalities.includes('audio')) {
-    return 'GLM-Realtime always answers with audio; output_modalities ["text"] is not available.';
-  }
   if (session.instructions !== undefined) state.instructions = session.instructions;
   if (output?.voice !== undefined) state.voice = output.voice;
   if (input && 'turn_detection' in input && input.turn_detection !== undefined) state.vad = input.turn_detection !== null;
@@ -87,7 +83,6 @@ export function mergeSession(state: GlmSessionState, session: RealtimeSessionCon
   if (session.tools !== undefined) {
     state.tools = session.tools.filter((t): t is RealtimeFunctionTool => t.type === 'function' && 'name' in t);
   }
-  return undefined;
 }
 
 /** GLM's `session.update` for the state. */
@@ -124,7 +119,7 @@ export function gaSession(state: GlmSessionState, id: unknown): Record<string, u
     tools: state.tools ?? [],
     audio: {
       input: { format: pcm, transcription: state.transcription ?? null, turn_detection: state.vad ? { type: 'server_vad' } : null },
-      output: { format: pcm, voice: state.voice ?? 'tongtong' },
+      output: { format: pcm, voice: state.voice ?? GLM_DEFAULT_VOICE },
     },
   };
 }

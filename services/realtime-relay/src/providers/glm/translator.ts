@@ -11,6 +11,7 @@ import {
   gaError,
   gaSession,
   GLM_INPUT_SAMPLE_RATE,
+  GLM_DEFAULT_VOICE,
   GLM_OUTPUT_SAMPLE_RATE,
   glmItem,
   glmSessionUpdate,
@@ -19,6 +20,7 @@ import {
   UNSUPPORTED_CLIENT_EVENTS,
   type GlmSessionState,
 } from './mapping.js';
+import { responseCreateProblem, sessionUpdateProblem } from './options.js';
 import { type AnsweredItem, GaReply, type GaEvent, relayEventId, relayId } from './reply.js';
 
 /** GLM events about a user utterance whose item id the relay renames to the one it announced. */
@@ -90,9 +92,24 @@ export class GlmTranslator implements ProviderAdapter {
     }
     switch (type) {
       case 'session.update': {
-        const problem = mergeSession(this.#state, event.session as RealtimeSessionConfig);
-        if (problem) port.refuse('unsupported_session_option', problem, eventId);
-        else port.toProvider(glmSessionUpdate(this.#state, eventId));
+        const problem = sessionUpdateProblem(event.session, this.#state.model);
+        if (problem) {
+          port.refuse(problem.code, problem.message, eventId, { param: problem.param });
+          return;
+        }
+        mergeSession(this.#state, event.session as RealtimeSessionConfig);
+        port.toProvider(glmSessionUpdate(this.#state, eventId));
+        return;
+      }
+      case 'response.create': {
+        const problem = responseCreateProblem(event.response, this.#state.voice ?? GLM_DEFAULT_VOICE);
+        if (problem) {
+          port.refuse(problem.code, problem.message, eventId, { param: problem.param });
+          return;
+        }
+        // GLM's response.create takes no options; the metadata is the relay's to echo in the answer's response object.
+        this.#nextMetadata = (event.response as { metadata?: unknown } | undefined)?.metadata ?? null;
+        port.toProvider(JSON.stringify({ type, ...id, client_timestamp: Date.now() }));
         return;
       }
       case 'conversation.item.truncate':
@@ -118,7 +135,7 @@ export class GlmTranslator implements ProviderAdapter {
         return;
       }
       default:
-        // commit, response.create, response.cancel: GLM takes them without GA's options.
+        // commit, response.cancel: GLM takes them without GA's options (`response_id`: GLM has one answer at a time).
         port.toProvider(JSON.stringify({ type, ...id, client_timestamp: Date.now() }));
     }
   }
@@ -195,7 +212,7 @@ export class GlmTranslator implements ProviderAdapter {
     }
     if (type === 'response.created') {
       const response = event.response as { id?: unknown } | undefined;
-      const reply = new GaReply(typeof response?.id === 'string' ? response.id : undefined, (itemId, ms) => port.heard.audio(itemId, ms));
+      const reply = this.#newReply(typeof response?.id === 'string' ? response.id : undefined, port);
       this.#reply = reply;
       return [reply.created(event.event_id)];
     }
@@ -275,7 +292,7 @@ export class GlmTranslator implements ProviderAdapter {
     const ended = responseId !== undefined && this.#endedResponseIds.includes(responseId);
     let reply = ended ? undefined : this.#reply;
     if (reply === undefined && responseId !== undefined && !ended) {
-      reply = new GaReply(responseId, (itemId, ms) => port.heard.audio(itemId, ms));
+      reply = this.#newReply(responseId, port);
       this.#reply = reply;
       out.push(reply.created(undefined));
     }
@@ -285,6 +302,15 @@ export class GlmTranslator implements ProviderAdapter {
       return undefined;
     }
     if (responseId !== undefined) reply.providerIds.add(responseId);
+    return reply;
+  }
+
+  /** `response.create`'s `metadata`, for the next answer GLM starts. */
+  #nextMetadata: unknown = null;
+
+  #newReply(responseId: string | undefined, port: SessionPort): GaReply {
+    const reply = new GaReply(responseId, (itemId, ms) => port.heard.audio(itemId, ms), this.#nextMetadata);
+    this.#nextMetadata = null;
     return reply;
   }
 
