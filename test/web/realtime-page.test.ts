@@ -12,7 +12,10 @@ import { startStack } from '../helpers/stack.js';
 const { path: microphone, cleanup: removeMicrophone } = fakeMicrophoneWav(3);
 t.teardown(removeMicrophone);
 
-const stack = await startStack();
+// A short idle limit, so a session the server ends can be seen releasing the microphone; every
+// other test keeps its session busy (voice activity sends audio all the time).
+const IDLE_TIMEOUT_MS = 8_000;
+const stack = await startStack({ env: { RELAY_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS) } });
 t.teardown(() => stack.stop());
 const simulatorUrl = stack.simulatorUrl;
 if (!simulatorUrl) throw new Error('these tests need the provider simulator');
@@ -21,8 +24,12 @@ t.teardown(() => browser.close());
 
 const catalogue = createParser(ModelCatalogue).parse(await (await fetch(`${stack.gatewayUrl}/api/models`)).json());
 if (!catalogue.ok) throw new Error(`the gateway's catalogue: ${catalogue.error}`);
-const realtime: ModelEntry | undefined = catalogue.value.models.find((m) => m.kind === 'realtime' && m.provider === 'openai');
-if (!realtime) throw new Error('the catalogue has no OpenAI realtime model');
+function missing(what: string): never {
+  throw new Error(`the catalogue has no ${what}`);
+}
+const realtime: ModelEntry = catalogue.value.models.find((m) => m.kind === 'realtime' && m.provider === 'openai') ?? missing('OpenAI realtime model');
+// A model only the relay offers: with the relay down the gateway no longer lists it.
+const relayOnly: ModelEntry = catalogue.value.models.find((m) => m.kind === 'realtime' && m.provider === 'zhipu') ?? missing('GLM realtime model');
 
 interface SimSession {
   id: string;
@@ -37,13 +44,21 @@ interface SimSession {
   closeCode?: number;
 }
 
-async function simSessions(): Promise<SimSession[]> {
-  const body = (await (await fetch(`${simulatorUrl}/_sim/realtime?provider=openai`)).json()) as { sessions: SimSession[] };
+async function simSessions(provider: string): Promise<SimSession[]> {
+  const body = (await (await fetch(`${simulatorUrl}/_sim/realtime?provider=${provider}`)).json()) as { sessions: SimSession[] };
   return body.sessions;
 }
 
-async function openSimSession(): Promise<SimSession | undefined> {
-  return (await simSessions()).find((s) => s.open && s.model === realtime?.id);
+async function openSimSession(model: ModelEntry = realtime): Promise<SimSession | undefined> {
+  return (await simSessions(model.provider)).find((s) => s.open && s.model === model.id);
+}
+
+/** Waits for `model`'s session at the simulator to have received more than `ms` of the microphone. */
+function audioAtSimulator(model: ModelEntry, ms: number): Promise<SimSession> {
+  return until(`${ms} ms of audio at the simulator for ${model.id}`, async () => {
+    const open = await openSimSession(model);
+    return open && open.audioMsIn > ms ? open : undefined;
+  });
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
@@ -86,15 +101,53 @@ const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1
 t.teardown(() => context.close());
 // This file is about the WebSocket relay; OpenAI models would go over WebRTC first (webrtc-page.test.ts).
 await context.addInitScript(() => localStorage.setItem('voxgate.transport', 'websocket'));
+// Every microphone track the page opens, to see from outside whether the browser still records.
+await context.addInitScript(() => {
+  const tracks: MediaStreamTrack[] = [];
+  (window as unknown as { __microphones: MediaStreamTrack[] }).__microphones = tracks;
+  const devices = navigator.mediaDevices;
+  const open = devices.getUserMedia.bind(devices);
+  devices.getUserMedia = async (constraints) => {
+    const stream = await open(constraints);
+    tracks.push(...stream.getAudioTracks());
+    return stream;
+  };
+});
 const page = await context.newPage();
 page.on('pageerror', (error) => pageErrors.push(error.message));
 await page.goto(stack.gatewayUrl);
 
 const status = page.locator('.rt-status');
 
-t.test('picking a realtime model connects at once, in the realtime look', async (t) => {
+/** Microphone tracks the page holds open (the browser's recording indicator is on while any is). */
+function liveMicrophones(): Promise<number> {
+  return page.evaluate(() => (window as unknown as { __microphones: MediaStreamTrack[] }).__microphones.filter((track) => track.readyState === 'live').length);
+}
+
+async function pick(model: ModelEntry): Promise<void> {
   await page.locator('.picker-button').click();
-  await page.locator(`.picker-panel [data-model="${realtime.id}"]`).click();
+  await page.locator(`.picker-panel [data-model="${model.id}"]`).click();
+}
+
+/** Records every status the chip and the hang-up button show from now on (a glimpse of "Call ended" too). */
+async function watchChip(): Promise<() => Promise<{ statuses: string[]; actions: string[] }>> {
+  await page.evaluate(() => {
+    const seen = { statuses: [] as string[], actions: [] as string[] };
+    (window as unknown as { __chip: typeof seen }).__chip = seen;
+    const chip = document.querySelector('.rt-status');
+    const button = document.querySelector('.rt-hangup');
+    new MutationObserver(() => {
+      const now = chip?.getAttribute('data-status') ?? '';
+      if (seen.statuses.at(-1) !== now) seen.statuses.push(now);
+      const action = button?.getAttribute('data-action') ?? '';
+      if (seen.actions.at(-1) !== action) seen.actions.push(action);
+    }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-status', 'data-action'] });
+  });
+  return () => page.evaluate(() => (window as unknown as { __chip: { statuses: string[]; actions: string[] } }).__chip);
+}
+
+t.test('picking a realtime model connects at once, in the realtime look', async (t) => {
+  await pick(realtime);
   await status.and(page.locator('[data-status="connected"]')).waitFor({ timeout: 15_000 });
   t.equal(await status.locator('.rt-status-text').textContent(), 'Connected', 'the status chip says so');
   t.equal(await status.locator('.rt-status-via').textContent(), 'WebSocket relay', 'and names the transport');
@@ -111,10 +164,7 @@ t.test('picking a realtime model connects at once, in the realtime look', async 
 });
 
 t.test('the microphone’s audio reaches the simulator', async (t) => {
-  const session = await until('audio at the simulator', async () => {
-    const open = await openSimSession();
-    return open && open.audioMsIn > 500 ? open : undefined;
-  });
+  const session = await audioAtSimulator(realtime, 500);
   t.ok(session.audioBytesIn > 0, `${session.audioBytesIn} bytes (${Math.round(session.audioMsIn)} ms) arrived`);
   const { audioBytesSent } = await probe(page);
   t.ok(audioBytesSent >= session.audioBytesIn * 0.5, 'the page counted what it sent');
@@ -229,11 +279,79 @@ t.test('push-to-talk: clear on press, commit and response.create on release', as
   await page.locator('.rt-mode-option[data-mode="vad"]').click();
 });
 
+t.test('a session the server ends releases the microphone; a new one takes it again', async (t) => {
+  t.equal(await liveMicrophones(), 1, 'one microphone track is open during the call');
+  // Muted, the page sends nothing: the relay closes the session as idle.
+  await page.locator('.rt-mute').click();
+  const idle = page.locator('.rt-note[data-note="rt.note.idle"]');
+  await idle.waitFor({ timeout: IDLE_TIMEOUT_MS + 30_000 });
+  await status.and(page.locator('[data-status="ended"]')).waitFor();
+  await until('the microphone track stopped', async () => (await liveMicrophones()) === 0, 5_000);
+  t.pass('no microphone track is live after the server ended the session');
+  t.equal(await page.locator('.rt-mic-state').textContent(), 'No microphone', 'and the page says so');
+
+  await idle.locator('.rt-note-action').click();
+  await status.and(page.locator('[data-status="connected"]')).waitFor({ timeout: 15_000 });
+  await until('the microphone open again', async () => (await liveMicrophones()) === 1, 10_000);
+  t.pass('the new session has the microphone');
+  await page.locator('.rt-mute').click();
+  const sentBefore = (await probe(page)).audioBytesSent;
+  await until('audio going out', async () => (await probe(page)).audioBytesSent > sentBefore + 16_000);
+  t.pass('and its audio goes out');
+});
+
+t.test('switching to another realtime model mid-call connects it, with the microphone', async (t) => {
+  const chip = await watchChip();
+  await pick(relayOnly);
+  await status.and(page.locator('[data-status="connected"]')).waitFor({ timeout: 15_000 });
+  const seen = await chip();
+  t.notOk(seen.statuses.includes('ended'), `the chip never said the call ended: ${seen.statuses.join(' → ')}`);
+  t.ok(seen.statuses.indexOf('connecting') >= 0 && seen.statuses.indexOf('connecting') < seen.statuses.indexOf('connected'), 'it showed connecting, then connected');
+  t.notOk(seen.actions.includes('call'), 'the button said “Hang up” throughout');
+  await audioAtSimulator(relayOnly, 500);
+  t.pass('the new model hears the microphone');
+  t.equal(await liveMicrophones(), 1, 'still one microphone track');
+});
+
+t.test('a model that goes away and comes back: the call gives up, then reconnects by itself', async (t) => {
+  await stack.stopService('realtime-relay');
+  await page.locator('.rt-unavailable:not([hidden])').waitFor({ timeout: 15_000 });
+  t.match(await page.locator('.rt-unavailable').textContent(), /reconnects when it is back/, 'the page says it will come back');
+  // Six attempts over about 25 s, then the page stops trying on its own clock.
+  const gaveUp = page.locator('.rt-note[data-note="rt.note.gaveUp"]');
+  await gaveUp.waitFor({ timeout: 60_000 });
+  await status.and(page.locator('[data-status="error"]')).waitFor();
+  await until('the microphone track stopped', async () => (await liveMicrophones()) === 0, 5_000);
+  t.pass('the call gave up and let go of the microphone');
+
+  await stack.startService('realtime-relay');
+  await status.and(page.locator('[data-status="connected"]')).waitFor({ timeout: 30_000 });
+  t.pass('connected again without a click');
+  t.equal(await gaveUp.locator('.rt-note-action').count(), 0, 'the “Try again” button is gone');
+  t.ok(await page.locator('.rt-unavailable').isHidden(), 'the unavailable note too');
+  await audioAtSimulator(relayOnly, 500);
+  t.equal(await liveMicrophones(), 1, 'with the microphone');
+});
+
+t.test('after hanging up, picking another realtime model calls it with the microphone', async (t) => {
+  await page.locator('.rt-hangup[data-action="hangup"]').click();
+  await status.and(page.locator('[data-status="ended"]')).waitFor();
+  await until('the microphone track stopped', async () => (await liveMicrophones()) === 0, 5_000);
+  await pick(realtime);
+  await status.and(page.locator('[data-status="connected"]')).waitFor({ timeout: 15_000 });
+  t.equal(await status.locator('.rt-status-text').textContent(), 'Connected', 'the chip says connected');
+  t.equal(await page.locator('.rt-hangup').getAttribute('data-action'), 'hangup', 'the button hangs up');
+  await audioAtSimulator(realtime, 500);
+  t.pass('the simulator hears the microphone');
+  t.equal(await liveMicrophones(), 1, 'one microphone track');
+});
+
 t.test('hang up ends the session at the simulator', async (t) => {
   await page.locator('.rt-hangup[data-action="hangup"]').click();
   await status.and(page.locator('[data-status="ended"]')).waitFor();
   await until('the simulator session closed', async () => (await openSimSession()) === undefined);
   t.pass('no provider session outlives the call');
+  t.equal(await liveMicrophones(), 0, 'nor the microphone');
 });
 
 t.test('the page raised no script errors', async (t) => {

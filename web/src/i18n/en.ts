@@ -177,6 +177,7 @@ export const en = {
   'rt.audio.blocked': 'The browser is holding back the model’s voice until you interact with the page.',
   'rt.audio.enable': 'Turn on sound',
   'rt.unavailable': 'The gateway does not offer this model right now (a service it needs is down). The call reconnects when it is back.',
+  'rt.unavailable.noCall': 'The gateway does not offer this model right now (a service it needs is down).',
   'rt.note.reseeded': 'Reconnected. The conversation so far ({count} messages) was handed to the new session.',
   'rt.note.reconnected': 'Reconnected with a new session.',
   'rt.note.lost': 'The connection dropped (code {code}). Reconnecting…',

@@ -175,6 +175,7 @@ export const zh: Messages = {
   'rt.audio.blocked': '在你与页面交互之前，浏览器暂不播放模型的声音。',
   'rt.audio.enable': '打开声音',
   'rt.unavailable': '网关目前不提供此模型（它依赖的服务已停止）。服务恢复后通话会自动重连。',
+  'rt.unavailable.noCall': '网关目前不提供此模型（它依赖的服务已停止）。',
   'rt.note.reseeded': '已重新连接。之前的对话（{count} 条消息）已交给新的会话。',
   'rt.note.reconnected': '已用新的会话重新连接。',
   'rt.note.lost': '连接已断开（代码 {code}）。正在重新连接…',

@@ -68,6 +68,8 @@ export class Call {
   #closingError: SessionError | undefined;
   /** The "connection unstable" line while a WebRTC link wavers. */
   #wobble: NoteLine | undefined;
+  /** The note whose button starts the call again (an ending, a give-up); retired once it is going again. */
+  #offer: NoteLine | undefined;
 
   constructor(options: CallOptions) {
     this.#options = options;
@@ -92,6 +94,8 @@ export class Call {
   }
 
   start(): void {
+    // The view may still show another call's state (the model before a switch): ours goes first.
+    this.#options.onStatus(this.#status);
     this.#connect();
   }
 
@@ -105,6 +109,8 @@ export class Call {
   restart(): void {
     this.#stop();
     this.#attempt = 0;
+    if (this.#offer) this.#options.transcript.retire(this.#offer);
+    this.#offer = undefined;
     this.#connect();
   }
 
@@ -203,7 +209,7 @@ export class Call {
     const { transcript } = this.#options;
     const ending = this.#closingError?.code ? ENDING_CODES[this.#closingError.code] : undefined;
     if (ending) {
-      transcript.note(ending, { action: { label: 'rt.action.newSession', run: () => this.restart() } });
+      this.#offer = transcript.note(ending, { action: { label: 'rt.action.newSession', run: () => this.restart() } });
       this.#setStatus('ended');
       return;
     }
@@ -211,7 +217,7 @@ export class Call {
     if (this.#attempt > MAX_ATTEMPTS) {
       if (this.#outage) transcript.retire(this.#outage);
       this.#outage = undefined;
-      transcript.note(this.#everConnected ? 'rt.note.gaveUp' : via === 'webrtc' ? 'rt.note.webrtcCannotConnect' : 'rt.note.cannotConnect', {
+      this.#offer = transcript.note(this.#everConnected ? 'rt.note.gaveUp' : via === 'webrtc' ? 'rt.note.webrtcCannotConnect' : 'rt.note.cannotConnect', {
         vars: { reason: close.reason },
         tone: 'error',
         action: { label: 'rt.action.retry', run: () => this.restart() },

@@ -46,6 +46,11 @@ const STATUS_KEYS: Record<CallStatus, MessageKey> = {
   ended: 'rt.status.ended',
 };
 
+/** A call in progress or under way; `ended` and `error` wait for the user (or the model's return). */
+function isLive(status: CallStatus): boolean {
+  return status !== 'ended' && status !== 'error';
+}
+
 /** Realtime voice models: connect on pick, talk, hear, read both sides live. */
 export const realtimeView: ViewFactory = {
   name: 'realtime',
@@ -70,10 +75,14 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
     mode: readPref('talkMode') === 'ptt' ? 'ptt' : 'vad',
   };
   let status: CallStatus = 'connecting';
+  /** Whether the gateway offered the model at the last update (a call that gave up restarts when it is back). */
+  let offered = true;
   let transportChoice: TransportChoice = readTransportChoice();
   let engine: AudioEngine | undefined;
   let playback: (Playback & { close(): void }) | undefined;
   let capture: Capture | undefined;
+  /** The microphone being opened: one request at a time, and none kept once the call is over. */
+  let opening: Promise<void> | undefined;
   let call: Call | undefined;
   let muted = false;
   let talkingSince: number | undefined;
@@ -246,8 +255,11 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
     labels.attr(statusChip, 'aria-label', 'rt.status.label');
     labels.text(emptyHint, settings.mode === 'vad' ? 'rt.empty.hint.vad' : 'rt.empty.hint.ptt', { model: model.label });
 
-    const live = status !== 'ended' && status !== 'error';
+    const live = isLive(status);
     labels.text(hangUpLabel, live ? 'rt.hangup' : 'rt.callAgain');
+    unavailable.hidden = offered;
+    // Only a call still going (or given up, see update) comes back by itself with the model.
+    labels.text(unavailable, call && status !== 'ended' ? 'rt.unavailable' : 'rt.unavailable.noCall');
     hangUpButton.dataset.action = live ? 'hangup' : 'call';
 
     muteButton.replaceChildren(icon(muted || !capture ? 'micOff' : 'audio'));
@@ -287,9 +299,15 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
   };
 
   const setStatus = (next: CallStatus) => {
+    const was = status;
     status = next;
     if (next !== 'connected') talkingSince = undefined;
-    applySending();
+    // The microphone is open exactly while there is a call: one the server ended (time limit,
+    // idle, minutes spent) or that gave up must not leave the browser's recording light on, and
+    // one started again by any way (a note's button, a new model, the model coming back) needs it.
+    if (!isLive(next)) stopMicrophone();
+    else if (!isLive(was) && engine) void startMicrophone(engine.context);
+    void applySending();
     renderControls();
   };
 
@@ -399,15 +417,25 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
   const stopMicrophone = () => {
     capture?.stop();
     capture = undefined;
+    call?.media?.setMicrophone(undefined);
     renderControls();
   };
 
-  const startMicrophone = async (context: AudioContext): Promise<void> => {
+  const startMicrophone = (context: AudioContext): Promise<void> => {
+    if (capture) return Promise.resolve();
+    opening ??= openMicrophone(context).finally(() => {
+      opening = undefined;
+    });
+    return opening;
+  };
+
+  const openMicrophone = async (context: AudioContext): Promise<void> => {
     try {
       const opened = await startCapture(context, (pcm) => {
         if (call?.session?.appendAudio(pcm)) audioBytesSent += pcm.byteLength;
       });
-      if (destroyed) {
+      // Hung up (or ended) while the browser was asking: the call no longer wants it.
+      if (destroyed || !isLive(status)) {
         opened.stop();
         return;
       }
@@ -457,7 +485,8 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
       else transcript.note('rt.note.fallbackRefused', { vars: { reason: close.reason } });
     };
     const forModel = model;
-    call = new Call({
+    // A call that was replaced (another model) may still report its ending: it is not the view's news.
+    const created: Call = new Call({
       transport: chooseTransport({
         plan: () => transportPlan(forModel, transportChoice),
         webrtc: webRtcTransport({ ...target, settings: () => settings, microphone: () => capture?.track }),
@@ -467,8 +496,12 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
       playback: player,
       transcript,
       settings: () => settings,
-      onStatus: setStatus,
-      onChange: renderControls,
+      onStatus(next) {
+        if (call === created) setStatus(next);
+      },
+      onChange() {
+        if (call === created) renderControls();
+      },
       sent(event) {
         sent.push(event);
         if (sent.length > SENT_LOG_MAX) sent.shift();
@@ -477,15 +510,16 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
         received[type] = (received[type] ?? 0) + 1;
       },
     });
-    call.start();
+    call = created;
+    created.start();
   };
 
+  // The microphone comes with the call's status (see setStatus).
   const callAgain = async () => {
     if (!engine) {
       await begin();
       return;
     }
-    if (!capture) await startMicrophone(engine.context);
     if (call) call.restart();
     else connect();
   };
@@ -523,8 +557,9 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
     update(state, next) {
       if (next.id !== model.id) {
         // Another realtime model: a new call and a new conversation; the audio stays set up.
-        call?.hangUp();
+        const previous = call;
         call = undefined;
+        previous?.hangUp();
         model = next;
         conversationId = newConversationId();
         settings = { ...settings, voice: initialVoice(next, readPref('voice')) };
@@ -536,7 +571,11 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
       facts.replaceChildren(
         [providerName(next), t('kind.realtime'), ...next.transports.map(transportName)].join(' · '),
       );
-      unavailable.hidden = isOffered(state, next);
+      const wasOffered = offered;
+      offered = isOffered(state, next);
+      // The unavailable note promises it: a call that gave up (or waits to retry) while the
+      // model was gone tries again now instead of waiting for a click or its next backoff.
+      if (offered && !wasOffered && call && (status === 'error' || status === 'reconnecting')) call.restart();
       if (currentLang() !== lang) {
         lang = currentLang();
         labels.apply();
