@@ -279,6 +279,24 @@ t.test('push-to-talk: clear on press, commit and response.create on release', as
   await page.locator('.rt-mode-option[data-mode="vad"]').click();
 });
 
+t.test('push-to-talk with Space right after choosing it', async (t) => {
+  await page.locator('.rt-mode-option[data-mode="ptt"]').click();
+  await page.locator('.rt-ptt:not([disabled])').waitFor();
+  const from = (await probe(page)).sent.length;
+  await page.keyboard.down('Space');
+  await page.locator('.rt-ptt[aria-pressed="true"]').waitFor({ timeout: 2_000 });
+  t.pass('Space pressed the talk button');
+  await page.waitForTimeout(800);
+  await page.keyboard.up('Space');
+  const types = await until('the turn sent', async () => {
+    const sent = (await probe(page)).sent.slice(from).map((e) => e.type);
+    return sent.includes('response.create') ? sent : undefined;
+  });
+  t.ok(types.indexOf('input_audio_buffer.clear') < types.indexOf('input_audio_buffer.commit'), `clear, then commit: ${types.join(', ')}`);
+  t.equal(await page.locator('.rt-mode-option[data-mode="ptt"]').getAttribute('aria-pressed'), 'true', 'Space did not press the mode button again');
+  await page.locator('.rt-mode-option[data-mode="vad"]').click();
+});
+
 t.test('a session the server ends releases the microphone; a new one takes it again', async (t) => {
   t.equal(await liveMicrophones(), 1, 'one microphone track is open during the call');
   // Muted, the page sends nothing: the relay closes the session as idle.

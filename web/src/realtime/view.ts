@@ -86,6 +86,8 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
   let call: Call | undefined;
   let muted = false;
   let talkingSince: number | undefined;
+  /** Push-to-talk was just chosen: the talk button takes the focus as soon as it can, so Space talks. */
+  let focusTalk = false;
   let destroyed = false;
   let pinned = true;
   let audioBytesSent = 0;
@@ -278,6 +280,13 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
     const canTalk = status === 'connected' && capture !== undefined && !muted;
     pttButton.disabled = !canTalk;
     talk.setEnabled(canTalk && settings.mode === 'ptt');
+    if (focusTalk && canTalk && settings.mode === 'ptt') {
+      focusTalk = false;
+      // Space on a focused button presses that button, so the push-to-talk keys would not reach the
+      // talk button while the mode button just clicked keeps the focus. Not if the user moved on.
+      const focused = document.activeElement;
+      if (focused === null || focused === document.body || focused === modeButtons[1]) pttButton.focus();
+    }
     labels.text(pttLabel, talkingSince !== undefined ? 'rt.ptt.talking' : 'rt.ptt.hold');
 
     const voices = voicesFor(model);
@@ -349,7 +358,8 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
       settings = { ...settings, mode };
       writePref('talkMode', mode);
       call?.session?.configure(settings);
-      applySending();
+      focusTalk = mode === 'ptt';
+      void applySending();
       renderControls();
     });
   }
