@@ -115,6 +115,17 @@ await context.addInitScript(() => {
 });
 const page = await context.newPage();
 page.on('pageerror', (error) => pageErrors.push(error.message));
+
+/** What the page sent on its realtime sockets, in order: event types, and the bytes of each append. */
+const framesSent: { type: string; audioBytes: number }[] = [];
+page.on('websocket', (socket) => {
+  if (!socket.url().includes('/api/realtime/ws')) return;
+  socket.on('framesent', ({ payload }) => {
+    if (typeof payload !== 'string') return;
+    const event = JSON.parse(payload) as { type: string; audio?: string };
+    framesSent.push({ type: event.type, audioBytes: event.audio ? Buffer.from(event.audio, 'base64').length : 0 });
+  });
+});
 await page.goto(stack.gatewayUrl);
 
 const status = page.locator('.rt-status');
@@ -254,6 +265,38 @@ t.test('a dropped relay reconnects and re-seeds the conversation', async (t) => 
   t.equal(session.clientErrors, 0, 'the seed was valid GA');
 });
 
+/** The events of one push-to-talk turn in what the page sent, and the audio in it. */
+function talkTurn(frames: { type: string; audioBytes: number }[]) {
+  const clear = frames.findIndex((f) => f.type === 'input_audio_buffer.clear');
+  const commit = frames.findIndex((f, i) => i > clear && f.type === 'input_audio_buffer.commit');
+  const inTurn = frames.slice(clear + 1, commit).filter((f) => f.type === 'input_audio_buffer.append');
+  const after = frames.slice(commit + 1).filter((f) => f.type === 'input_audio_buffer.append');
+  return {
+    clear,
+    commit,
+    turnMs: inTurn.reduce((sum, f) => sum + f.audioBytes, 0) / 48,
+    lastAppendBytes: inTurn.at(-1)?.audioBytes ?? 0,
+    appendsAfterCommit: after.length,
+  };
+}
+
+/** How long the page saw the talk button held: from its press to its release, by the page's clock. */
+async function watchHold(): Promise<() => Promise<number>> {
+  await page.evaluate(() => {
+    const held = { from: 0, to: 0 };
+    (window as unknown as { __held: typeof held }).__held = held;
+    const button = document.querySelector('.rt-ptt');
+    new MutationObserver(() => {
+      if (button?.getAttribute('aria-pressed') === 'true') held.from = performance.now();
+      else if (held.from > 0 && held.to === 0) held.to = performance.now();
+    }).observe(button as Element, { attributes: true, attributeFilter: ['aria-pressed'] });
+  });
+  return () => page.evaluate(() => {
+    const held = (window as unknown as { __held: { from: number; to: number } }).__held;
+    return held.to - held.from;
+  });
+}
+
 t.test('push-to-talk: clear on press, commit and response.create on release', async (t) => {
   const from = (await probe(page)).sent.length;
   await page.locator('.rt-mode-option[data-mode="ptt"]').click();
@@ -261,6 +304,8 @@ t.test('push-to-talk: clear on press, commit and response.create on release', as
   await ptt.waitFor();
   const box = await ptt.boundingBox();
   if (!box) throw new Error('the talk button is not on screen');
+  const framesFrom = framesSent.length;
+  const heldMs = await watchHold();
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   await page.mouse.down();
   await page.waitForTimeout(1_200);
@@ -276,6 +321,15 @@ t.test('push-to-talk: clear on press, commit and response.create on release', as
   const session = await openSimSession();
   const last = session?.sessionUpdates.at(-1) as { audio?: { input?: { turn_detection?: unknown } } } | undefined;
   t.equal(last?.audio?.input?.turn_detection, null, 'turn_detection: null');
+
+  // The speech up to the release is in the turn: nothing is cut off or left for the next turn.
+  await page.waitForTimeout(500);
+  const turn = talkTurn(framesSent.slice(framesFrom));
+  const held = await heldMs();
+  t.ok(turn.commit > turn.clear, 'the turn was committed on the socket');
+  t.equal(turn.appendsAfterCommit, 0, 'no audio went out after the commit');
+  // A frame is 20 ms; the switch on and off each reach the worklet within a render quantum or two.
+  t.ok(turn.turnMs >= held - 10, `${Math.round(turn.turnMs)} ms of audio for ${Math.round(held)} ms held (last append ${turn.lastAppendBytes} bytes)`);
   await page.locator('.rt-mode-option[data-mode="vad"]').click();
 });
 

@@ -1,4 +1,4 @@
-import { type AudioWorkletScope, CAPTURE_PROCESSOR, type CaptureCommand, type CaptureFrame, PCM_RATE_HZ, type WorkletProcessor } from './worklet-scope.js';
+import { type AudioWorkletScope, CAPTURE_PROCESSOR, type CaptureCommand, type CaptureMessage, PCM_RATE_HZ, type WorkletProcessor } from './worklet-scope.js';
 
 /**
  * Microphone → PCM16 24 kHz mono in 20 ms frames, off the main thread. When the context could not
@@ -24,9 +24,16 @@ class CaptureProcessor extends scope.AudioWorkletProcessor implements WorkletPro
 
   constructor() {
     super();
-    this.port.onmessage = (event: MessageEvent<CaptureCommand>) => {
-      if (event.data.type === 'send') this.#sending = event.data.enabled;
-    };
+    this.port.onmessage = (event: MessageEvent<CaptureCommand>) => this.#command(event.data);
+  }
+
+  #command(command: CaptureCommand): void {
+    // Speech up to the switch belongs to the turn (a push-to-talk release commits once this is
+    // answered): the part of a frame already captured goes out now instead of being dropped.
+    if (this.#sending && !command.enabled && this.#filled > 0) this.#post();
+    this.#sending = command.enabled;
+    const sent: CaptureMessage = { type: 'sent', token: command.token };
+    this.port.postMessage(sent);
   }
 
   process(inputs: Float32Array[][]): boolean {
@@ -71,12 +78,15 @@ class CaptureProcessor extends scope.AudioWorkletProcessor implements WorkletPro
     const clamped = Math.max(-1, Math.min(1, sample));
     this.#frame[this.#filled++] = clamped < 0 ? clamped * 0x8000 : clamped * 0x7fff;
     this.#sumSquares += clamped * clamped;
-    if (this.#filled < FRAME_SAMPLES) return;
-    const rms = Math.sqrt(this.#sumSquares / FRAME_SAMPLES);
-    const message: CaptureFrame = { pcm: this.#sending ? this.#frame.buffer : undefined, rms };
-    this.port.postMessage(message, message.pcm ? [message.pcm] : []);
-    // The buffer was transferred away (or is reused while nothing is sent).
-    if (message.pcm) this.#frame = new Int16Array(FRAME_SAMPLES);
+    if (this.#filled === FRAME_SAMPLES) this.#post();
+  }
+
+  /** Hands over the samples gathered so far (a whole frame, or the start of one). */
+  #post(): void {
+    const rms = Math.sqrt(this.#sumSquares / this.#filled);
+    const pcm = this.#sending ? this.#frame.buffer.slice(0, this.#filled * 2) : undefined;
+    const message: CaptureMessage = { type: 'frame', pcm, rms };
+    this.port.postMessage(message, pcm ? [pcm] : []);
     this.#filled = 0;
     this.#sumSquares = 0;
   }

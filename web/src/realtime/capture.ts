@@ -1,4 +1,4 @@
-import { CAPTURE_PROCESSOR, type CaptureCommand, type CaptureFrame } from './worklet-scope.js';
+import { CAPTURE_PROCESSOR, type CaptureCommand, type CaptureMessage } from './worklet-scope.js';
 
 /** Why the microphone could not be opened, in terms the page explains differently. */
 export type MicrophoneProblem = 'insecure' | 'unsupported' | 'denied' | 'missing' | 'busy' | 'failed';
@@ -16,8 +16,12 @@ export class MicrophoneError extends Error {
 export interface Capture {
   /** The microphone's track, for a transport that sends it as media (WebRTC clones it). */
   readonly track: MediaStreamTrack | undefined;
-  /** Whether frames are handed to `onFrame` (the level is measured either way). */
-  setSending(enabled: boolean): void;
+  /**
+   * Whether frames are handed to `onFrame` (the level is measured either way). Resolves once
+   * every frame captured before the change has been handed over; switching off hands over the
+   * part of a frame already captured, so a turn ends where the user let go.
+   */
+  setSending(enabled: boolean): Promise<void>;
   /** The latest level, 0..1 on a speech-friendly scale. */
   level(): number;
   stop(): void;
@@ -32,6 +36,9 @@ export function microphoneAvailability(): MicrophoneProblem | undefined {
   if (typeof navigator.mediaDevices?.getUserMedia !== 'function' || typeof AudioWorkletNode === 'undefined') return 'unsupported';
   return undefined;
 }
+
+/** A suspended or closed context may never answer a command; what was handed over by then is all there is. */
+const SEND_ANSWER_TIMEOUT_MS = 250;
 
 /** Opens the microphone into the capture worklet; `onFrame` receives 20 ms of PCM16 24 kHz. */
 export async function startCapture(context: AudioContext, onFrame: (pcm: ArrayBuffer) => void): Promise<Capture> {
@@ -57,15 +64,35 @@ export async function startCapture(context: AudioContext, onFrame: (pcm: ArrayBu
   const node = new AudioWorkletNode(context, CAPTURE_PROCESSOR, { numberOfInputs: 1, numberOfOutputs: 0, channelCount: 1, channelCountMode: 'explicit' });
   source.connect(node);
   let rms = 0;
-  node.port.onmessage = (event: MessageEvent<CaptureFrame>) => {
-    rms = event.data.rms;
-    if (event.data.pcm) onFrame(event.data.pcm);
+  // The worklet starts out sending.
+  let sending = true;
+  let token = 0;
+  const answered = new Map<number, () => void>();
+  node.port.onmessage = (event: MessageEvent<CaptureMessage>) => {
+    const message = event.data;
+    if (message.type === 'sent') {
+      answered.get(message.token)?.();
+      answered.delete(message.token);
+      return;
+    }
+    rms = message.rms;
+    if (message.pcm) onFrame(message.pcm);
   };
   return {
     track: stream.getAudioTracks()[0],
     setSending(enabled) {
-      const command: CaptureCommand = { type: 'send', enabled };
+      if (enabled === sending) return Promise.resolve();
+      sending = enabled;
+      const mine = ++token;
+      const command: CaptureCommand = { type: 'send', enabled, token: mine };
+      const done = new Promise<void>((resolve) => {
+        answered.set(mine, resolve);
+        setTimeout(() => {
+          if (answered.delete(mine)) resolve();
+        }, SEND_ANSWER_TIMEOUT_MS);
+      });
       node.port.postMessage(command);
+      return done;
     },
     level() {
       // Speech sits around -50..-10 dBFS; map that range onto the meter.
@@ -74,6 +101,8 @@ export async function startCapture(context: AudioContext, onFrame: (pcm: ArrayBu
     },
     stop() {
       node.port.onmessage = null;
+      for (const resolve of answered.values()) resolve();
+      answered.clear();
       source.disconnect();
       node.disconnect();
       for (const track of stream.getTracks()) track.stop();

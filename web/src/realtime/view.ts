@@ -298,13 +298,16 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
     if (settings.voice) voiceSelect.value = settings.voice;
   };
 
-  /** Whether the microphone's sound goes out: as PCM events (WebSocket) or on the media track (WebRTC). */
-  const applySending = () => {
+  /**
+   * Whether the microphone's sound goes out: as PCM events (WebSocket) or on the media track
+   * (WebRTC). Resolves once the capture has handed over what it took before the change.
+   */
+  const applySending = (): Promise<void> => {
     const live = status === 'connected' || status === 'unstable';
     const on = !muted && live && (settings.mode === 'vad' || talkingSince !== undefined);
     const media = call?.media;
-    capture?.setSending(on && media === undefined);
     media?.setSending(on);
+    return capture?.setSending(on && media === undefined) ?? Promise.resolve();
   };
 
   const setStatus = (next: CallStatus) => {
@@ -332,22 +335,25 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
     release() {
       const since = talkingSince;
       talkingSince = undefined;
-      applySending();
+      const handedOver = applySending();
       renderControls();
       const session = call?.session;
       if (since === undefined || !session?.ready) return;
-      if (performance.now() - since < MIN_TALK_MS) {
-        session.talkCancel();
-        transcript.note('rt.note.tooShort');
-      } else {
-        session.talkEnd();
-      }
+      const tooShort = performance.now() - since < MIN_TALK_MS;
+      if (tooShort) transcript.note('rt.note.tooShort');
+      // Speech up to the release is still on its way from the capture worklet: it goes out first,
+      // so the commit takes the whole turn and no audio lands in the next one.
+      void handedOver.then(() => {
+        if (call?.session !== session) return;
+        if (tooShort) session.talkCancel();
+        else session.talkEnd();
+      });
     },
   });
 
   muteButton.addEventListener('click', () => {
     muted = !muted;
-    applySending();
+    void applySending();
     renderControls();
   });
 
@@ -456,7 +462,7 @@ function createRealtimeView(initialState: AppState, initialModel: ModelEntry): V
       const detail = error instanceof MicrophoneError ? error.detail : String(error);
       transcript.note(MIC_NOTES[problem], { tone: 'error', vars: { message: detail } });
     }
-    applySending();
+    void applySending();
     renderControls();
   };
 

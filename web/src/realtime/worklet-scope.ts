@@ -22,15 +22,22 @@ export const PCM_RATE_HZ = 24_000;
 export const CAPTURE_PROCESSOR = 'voxgate-capture';
 export const PLAYBACK_PROCESSOR = 'voxgate-playback';
 
-/** Capture worklet → page. `pcm` is PCM16 little-endian at 24 kHz (absent while muted). */
-export interface CaptureFrame {
-  pcm: ArrayBuffer | undefined;
-  /** RMS of the frame, 0..1, for the level meter. */
-  rms: number;
-}
+/**
+ * Capture worklet → page. A frame's `pcm` is PCM16 little-endian at 24 kHz (absent while not
+ * sending; shorter than 20 ms when sending stopped mid-frame). `sent` answers a `send` command
+ * after every frame captured before it.
+ */
+export type CaptureMessage =
+  | {
+      type: 'frame';
+      pcm: ArrayBuffer | undefined;
+      /** RMS of the frame, 0..1, for the level meter. */
+      rms: number;
+    }
+  | { type: 'sent'; token: number };
 
 /** Page → capture worklet. */
-export type CaptureCommand = { type: 'send'; enabled: boolean };
+export type CaptureCommand = { type: 'send'; enabled: boolean; token: number };
 
 /** Page → playback worklet. */
 export type PlaybackCommand = { type: 'push'; itemId: string; samples: Float32Array } | { type: 'clear'; token: number };
