@@ -263,6 +263,18 @@ t.test('a dropped relay reconnects and re-seeds the conversation', async (t) => 
   const session = await until('a new simulator session', openSimSession);
   t.ok(session.clientEvents >= 3, 'the new session received the seed');
   t.equal(session.clientErrors, 0, 'the seed was valid GA');
+
+  // Answers the user cut off go in as what was heard of them, marked as cut off.
+  const interrupted = await page.locator('.rt-assistant[data-state="interrupted"] .rt-text:not(.rt-placeholder)').allTextContents();
+  t.ok(interrupted.length > 0, `${interrupted.length} interrupted answers on screen`);
+  const seededAnswers = seeded.map((e) => (e.item as { content: { type: string; text: string }[] }).content[0]).filter((c) => c?.type === 'output_text').map((c) => c?.text ?? '');
+  const cutOff = seededAnswers.filter((text) => text.endsWith('…'));
+  t.ok(cutOff.length > 0, 'interrupted answers are seeded ending in “…”');
+  t.ok(
+    cutOff.every((text) => interrupted.some((shown) => shown.startsWith(text.slice(0, -1)))),
+    'each as the start of what the page showed',
+  );
+  t.notOk(seededAnswers.some((text) => interrupted.includes(text)), 'none in full');
 });
 
 /** The events of one push-to-talk turn in what the page sent, and the audio in it. */

@@ -118,11 +118,18 @@ export class Call {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const transport = this.#transport;
+    const session = this.#session;
     this.#transport = undefined;
     this.#session = undefined;
     this.#steady();
+    this.#silence(session);
     transport?.close();
-    void this.#options.playback.stop();
+  }
+
+  /** The voice stops with its session; what it was saying counts as cut off there. */
+  #silence(session: RealtimeSession | undefined): void {
+    if (session) void session.abandon();
+    else void this.#options.playback.stop();
   }
 
   /** The link is steady again (or gone): the wobble note has served its purpose. */
@@ -205,7 +212,7 @@ export class Call {
     this.#session = undefined;
     this.#transport = undefined;
     this.#steady();
-    void this.#options.playback.stop();
+    this.#silence(session);
     const { transcript } = this.#options;
     const ending = this.#closingError?.code ? ENDING_CODES[this.#closingError.code] : undefined;
     if (ending) {

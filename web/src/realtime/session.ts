@@ -1,6 +1,6 @@
 import { bytesToBase64, base64ToBytes, samplesToMs } from './pcm.js';
-import type { Playback } from './playback.js';
-import type { Transcript } from './transcript.js';
+import type { Playback, StoppedAt } from './playback.js';
+import { heardPart, type Transcript } from './transcript.js';
 import type { ClientEvent, EventTransport, ServerEvent, TransportHandlers } from './transport.js';
 
 /**
@@ -85,6 +85,8 @@ export class RealtimeSession {
   #responseItemId: string | undefined;
   /** Items whose audio the user cut off: late deltas of them are not played. */
   readonly #cut = new Set<string>();
+  /** Answer audio that reached the page, per item, in 24 kHz samples: the whole a cut is a share of. */
+  readonly #receivedSamples = new Map<string, number>();
   /** Event ids of truncates: an error about one is bookkeeping, not news. */
   readonly #quiet = new Set<string>();
   #lastErrorCode: string | null = null;
@@ -221,9 +223,30 @@ export class RealtimeSession {
     const stopped = await playback.stop();
     if (!stopped) return;
     this.#cut.add(stopped.itemId);
-    const line = this.#options.transcript.find(stopped.itemId);
-    if (line) this.#options.transcript.update(line, { state: 'interrupted' });
+    this.#cutOff(stopped);
     this.#quietly({ type: 'conversation.item.truncate', item_id: stopped.itemId, content_index: 0, audio_end_ms: samplesToMs(stopped.playedSamples) });
+  }
+
+  /**
+   * The session is over (the connection dropped, a hang-up, a new session): an answer still being
+   * spoken was cut off here just as if the user had spoken over it. It is marked at once, so a
+   * re-seed that follows straight away does not hand it on as said in full.
+   */
+  async abandon(): Promise<void> {
+    const itemId = this.#responseItemId ?? this.#playback.currentItemId;
+    const line = itemId ? this.#options.transcript.find(itemId) : undefined;
+    if (line?.state === 'speaking') this.#options.transcript.update(line, { state: 'interrupted' });
+    const stopped = await this.#playback.stop();
+    if (stopped && line?.state === 'interrupted' && stopped.itemId === line.itemId) this.#cutOff(stopped);
+  }
+
+  /** Marks the answer `stopped` cut off, with the share of it its played audio says was heard. */
+  #cutOff(stopped: StoppedAt): void {
+    const line = this.#options.transcript.find(stopped.itemId);
+    if (!line) return;
+    const received = this.#receivedSamples.get(stopped.itemId) ?? 0;
+    const heard = received > 0 ? heardPart(line.text, stopped.playedSamples / received) : undefined;
+    this.#options.transcript.update(line, { state: 'interrupted', ...(heard !== undefined ? { heard } : {}) });
   }
 
   /** Sends an event whose error, should one come, is not the user's news. */
@@ -318,11 +341,15 @@ export class RealtimeSession {
           this.#voiceLocked = true;
           this.#options.hooks.changed();
         }
+        let pcm: Uint8Array;
         try {
-          this.#playback.push(itemId, base64ToBytes(delta));
+          pcm = base64ToBytes(delta);
         } catch {
           // Not base64: nothing to play.
+          break;
         }
+        this.#receivedSamples.set(itemId, (this.#receivedSamples.get(itemId) ?? 0) + (pcm.byteLength >> 1));
+        this.#playback.push(itemId, pcm);
         break;
       }
       case 'response.output_audio_transcript.delta':

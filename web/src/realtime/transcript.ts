@@ -27,6 +27,11 @@ export interface SpeechLine {
   itemId: string;
   text: string;
   state: SpeechState;
+  /**
+   * An answer cut off: the part of `text` the user heard, as far as the audio played tells
+   * (undefined when it cannot tell, e.g. over WebRTC, whose audio never passes through the page).
+   */
+  heard: string | undefined;
 }
 
 /** Words of the page's own inside a note (a close reason), worded in the language shown. */
@@ -77,7 +82,7 @@ export class Transcript {
   speech(role: 'user' | 'assistant', itemId: string, state: SpeechState): SpeechLine {
     const found = this.find(itemId);
     if (found) return found;
-    const line: SpeechLine = { kind: 'speech', key: this.#nextKey++, role, itemId, text: '', state };
+    const line: SpeechLine = { kind: 'speech', key: this.#nextKey++, role, itemId, text: '', state, heard: undefined };
     this.#lines.push(line);
     this.#emit(line);
     return line;
@@ -91,9 +96,10 @@ export class Transcript {
     return undefined;
   }
 
-  update(line: SpeechLine, patch: Partial<Pick<SpeechLine, 'text' | 'state'>>): void {
+  update(line: SpeechLine, patch: Partial<Pick<SpeechLine, 'text' | 'state' | 'heard'>>): void {
     if (patch.text !== undefined) line.text = patch.text;
     if (patch.state !== undefined) line.state = patch.state;
+    if (patch.heard !== undefined) line.heard = patch.heard;
     this.#emit(line);
   }
 
@@ -124,19 +130,47 @@ export class Transcript {
   /**
    * The conversation so far as GA `conversation.item.create` events: user turns as `input_text`,
    * the model's as `output_text` (GA's assistant text type; `text` was beta's).
+   *
+   * An answer cut off (spoken over, or by a dropped connection) goes in as what the user heard of
+   * it, ending in "…". The old session's server kept only that much (a truncate drops the unheard
+   * rest and its transcript), so the new one must not learn words the user never heard and build
+   * on them; the ellipsis tells the model it stopped mid-way rather than having made its point.
+   * Over WebRTC the page cannot tell how much was heard, and only the mark is added.
    */
   seedEvents(): ClientEvent[] {
-    return this.spoken().map((line) => ({
-      type: 'conversation.item.create',
-      item: {
-        type: 'message',
-        role: line.role,
-        content: [line.role === 'user' ? { type: 'input_text', text: line.text } : { type: 'output_text', text: line.text }],
-      },
-    }));
+    const events: ClientEvent[] = [];
+    for (const line of this.spoken()) {
+      const words = line.state === 'interrupted' ? interruptedSeed(line) : line.text;
+      if (words === '') continue;
+      const content = line.role === 'user' ? { type: 'input_text', text: words } : { type: 'output_text', text: words };
+      events.push({ type: 'conversation.item.create', item: { type: 'message', role: line.role, content: [content] } });
+    }
+    return events;
   }
 
   #emit(line: Line | undefined): void {
     for (const listener of this.#listeners) listener(line);
   }
+}
+
+function interruptedSeed(line: SpeechLine): string {
+  const heard = (line.heard ?? line.text).trimEnd();
+  return heard === '' ? '' : `${heard}…`;
+}
+
+/**
+ * The first `share` of `text`, estimated from how much of the answer's audio was played: an
+ * item's transcript and audio are generated together, so the text that had arrived and the audio
+ * that had arrived cover about the same part of the answer. Words are kept whole where the text
+ * has spaces; Chinese has none and is cut between characters.
+ */
+export function heardPart(text: string, share: number): string {
+  const chars = Array.from(text);
+  const end = Math.round(chars.length * Math.min(1, Math.max(0, share)));
+  if (end >= chars.length) return text;
+  const isSpace = (char: string | undefined) => char !== undefined && /\s/.test(char);
+  if (!chars.some(isSpace) || isSpace(chars[end])) return chars.slice(0, end).join('').trimEnd();
+  let cut = end;
+  while (cut > 0 && !isSpace(chars[cut - 1])) cut--;
+  return chars.slice(0, cut).join('').trimEnd();
 }
