@@ -135,6 +135,20 @@ function liveMicrophones(): Promise<number> {
   return page.evaluate(() => (window as unknown as { __microphones: MediaStreamTrack[] }).__microphones.filter((track) => track.readyState === 'live').length);
 }
 
+/** The level meter's readings (aria-valuenow) every 50 ms for `ms`. */
+function meterReadings(ms: number): Promise<number[]> {
+  return page.evaluate(async (ms) => {
+    const meter = document.querySelector('.rt-meter');
+    const readings: number[] = [];
+    const end = performance.now() + ms;
+    while (performance.now() < end) {
+      readings.push(Number(meter?.getAttribute('aria-valuenow')));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return readings;
+  }, ms);
+}
+
 async function pick(model: ModelEntry): Promise<void> {
   await page.locator('.picker-button').click();
   await page.locator(`.picker-panel [data-model="${model.id}"]`).click();
@@ -179,8 +193,25 @@ t.test('the microphone’s audio reaches the simulator', async (t) => {
   t.ok(session.audioBytesIn > 0, `${session.audioBytesIn} bytes (${Math.round(session.audioMsIn)} ms) arrived`);
   const { audioBytesSent } = await probe(page);
   t.ok(audioBytesSent >= session.audioBytesIn * 0.5, 'the page counted what it sent');
-  const level = Number(await page.locator('.rt-meter').getAttribute('aria-valuenow'));
-  t.ok(level >= 0 && level <= 100, 'the level meter reports a level');
+});
+
+t.test('the level meter follows the speech and falls silent when muted', async (t) => {
+  // The fake microphone loops a sentence of about 2 s and 3 s of silence.
+  const live = await meterReadings(5_500);
+  t.ok(Math.max(...live) > 40, `it rises with the sentence (highest ${Math.max(...live)})`);
+  t.ok(Math.min(...live) < 5, `and falls in the pause (lowest ${Math.min(...live)})`);
+
+  await page.locator('.rt-mute').click();
+  t.equal(await page.locator('.rt-mic-state').textContent(), 'Muted');
+  // Frames already on their way when the button was pressed may still go out.
+  await page.waitForTimeout(300);
+  const sentBefore = (await probe(page)).audioBytesSent;
+  const muted = await meterReadings(5_500);
+  t.equal(Math.max(...muted), 0, 'muted, the meter stays at 0 through a whole sentence');
+  t.equal((await probe(page)).audioBytesSent, sentBefore, 'and no audio goes out');
+  await page.locator('.rt-mute').click();
+  await until('audio going out again', async () => (await probe(page)).audioBytesSent > sentBefore);
+  t.equal(await page.locator('.rt-mic-state').textContent(), 'Mic on');
 });
 
 t.test('the answer is played and both sides are transcribed', async (t) => {
@@ -199,15 +230,33 @@ t.test('the answer is played and both sides are transcribed', async (t) => {
 });
 
 t.test('speaking over the model stops it and truncates what was not heard', async (t) => {
-  // The looping microphone speaks again while the answer plays.
-  const truncate = await until(
-    'a conversation.item.truncate',
-    async () => (await probe(page)).sent.find((event) => event.type === 'conversation.item.truncate'),
-    30_000,
-  );
+  // The looping microphone speaks again while the answer plays. Watched from inside the page, so
+  // what was played is read the moment the truncate goes out, not a poll later.
+  const cut = await page.evaluate(async () => {
+    const hook = (window as unknown as { __voxgate?: { realtime?: Probe } }).__voxgate?.realtime;
+    if (!hook) throw new Error('no realtime view on the page');
+    // No named helpers in here: the test runner's transform would name them with a function the page lacks.
+    const before = hook.sent.filter((event) => event.type === 'conversation.item.truncate').length;
+    const deadline = performance.now() + 30_000;
+    let truncates = hook.sent.filter((event) => event.type === 'conversation.item.truncate');
+    while (truncates.length === before) {
+      if (performance.now() > deadline) throw new Error('no conversation.item.truncate within 30 s');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      truncates = hook.sent.filter((event) => event.type === 'conversation.item.truncate');
+    }
+    const truncate = { ...truncates[before] };
+    const playedAtCut = hook.playedSamples;
+    // The user is still speaking: no new answer can start within this.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    return { truncate, playedAtCut, playedLater: hook.playedSamples };
+  });
+  const { truncate } = cut;
   t.equal(truncate.content_index, 0);
   t.type(truncate.item_id, 'string');
   t.ok(typeof truncate.audio_end_ms === 'number' && truncate.audio_end_ms > 0, `audio_end_ms ${String(truncate.audio_end_ms)}`);
+  const playedMs = cut.playedAtCut / 24;
+  t.ok(Number(truncate.audio_end_ms) <= playedMs, `no more than was played (${Math.round(playedMs)} ms in all)`);
+  t.ok(cut.playedLater - cut.playedAtCut <= 480, `playback stopped: ${cut.playedLater - cut.playedAtCut} samples played in the 500 ms after`);
   await until('the simulator’s conversation.item.truncated', async () => ((await probe(page)).received['conversation.item.truncated'] ?? 0) > 0);
   t.pass('the simulator accepted the truncate');
   await page.locator(`.rt-assistant[data-item="${String(truncate.item_id)}"][data-state="interrupted"]`).waitFor();
@@ -260,7 +309,7 @@ t.test('a dropped relay reconnects and re-seeds the conversation', async (t) => 
   const contentTypes = new Set(seeded.flatMap((e) => ((e.item as { content?: { type: string }[] }).content ?? []).map((c) => c.type)));
   t.ok(contentTypes.has('input_text'), 'user turns re-seeded as input_text');
   t.ok(contentTypes.has('output_text'), 'model turns re-seeded as output_text');
-  const session = await until('a new simulator session', openSimSession);
+  const session = await until('a new simulator session', () => openSimSession());
   t.ok(session.clientEvents >= 3, 'the new session received the seed');
   t.equal(session.clientErrors, 0, 'the seed was valid GA');
 
