@@ -444,6 +444,17 @@ t.test('the stop button ends a long answer; what arrived is kept and stored as s
   t.equal(flat(text), flat(stored?.answer ?? ''), 'the partial answer shown is the one stored');
 });
 
+t.test('an answer the provider withholds ends with a note saying so, not as a whole answer', async (t) => {
+  await newChat(page);
+  await sendText(page, '[sim:filter] something the filter stops');
+  const { state } = await lastAnswer(page);
+  t.equal(state, 'filtered');
+  t.equal(
+    await page.locator('.msg-assistant').last().locator('.msg-status').textContent(),
+    "The provider's content filter withheld the rest of the answer.",
+  );
+});
+
 t.test('an answer still streaming survives a reload, another conversation and a realtime model, and completes', async (t) => {
   await newChat(page);
   // Long enough to outlast three re-openings of the conversation on a busy machine.

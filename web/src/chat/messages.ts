@@ -11,7 +11,7 @@ import { renderMarkdown } from './markdown.js';
  * any system message about it (an error, a stop), so regenerating replaces the whole group's answer.
  */
 
-export type AnswerState = 'connecting' | 'streaming' | 'reconnecting' | 'done' | 'stopped' | 'length' | 'failed';
+export type AnswerState = 'connecting' | 'streaming' | 'reconnecting' | 'done' | 'stopped' | 'length' | 'filtered' | 'failed';
 
 export interface UserContent {
   parts: readonly ContentPart[];
@@ -70,6 +70,7 @@ const STATE_KEYS: Partial<Record<AnswerState, MessageKey>> = {
   reconnecting: 'chat.state.reconnecting',
   stopped: 'chat.state.stopped',
   length: 'chat.state.length',
+  filtered: 'chat.state.filtered',
   failed: 'chat.state.failed',
 };
 

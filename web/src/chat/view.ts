@@ -1,4 +1,4 @@
-import type { ChatMessage, ChatRequest, ContentPart, Conversation, ConversationTurn, ModelEntry } from '@voxgate/protocol';
+import type { ChatMessage, ChatRequest, ContentPart, Conversation, ConversationTurn, ModelEntry, TurnChunk } from '@voxgate/protocol';
 import { ApiError, explainFailure } from '../api.js';
 import { h } from '../dom.js';
 import { currentLang } from '../i18n/index.js';
@@ -33,6 +33,15 @@ interface Shown {
 }
 
 /** A turn to start (`user` absent: a regenerate), or one started before the page was reopened. */
+/** How an answer's finish reason shows: `other` (the provider gave none we know) reads as done. */
+const FINISHED_AS: Record<Extract<TurnChunk, { type: 'done' }>['finishReason'], AnswerState> = {
+  stop: 'done',
+  other: 'done',
+  stopped: 'stopped',
+  length: 'length',
+  content_filter: 'filtered',
+};
+
 type TurnSource = { kind: 'start'; request: ChatRequest; user: ChatMessage | undefined } | { kind: 'resume'; turn: RunningTurn };
 
 /** Where a turn's answer goes. */
@@ -344,7 +353,7 @@ function createChatView(initialState: AppState, initialModel: ModelEntry): View 
               setTranscript?.(chunk.text);
               break;
             case 'done':
-              end(chunk.finishReason === 'stopped' ? 'stopped' : chunk.finishReason === 'length' ? 'length' : 'done');
+              end(FINISHED_AS[chunk.finishReason]);
               break;
             case 'error':
               end('failed');

@@ -92,6 +92,7 @@ export const en = {
   'chat.state.reconnecting': 'Connection lost. Reconnecting…',
   'chat.state.stopped': 'Stopped',
   'chat.state.length': 'The answer reached its length limit.',
+  'chat.state.filtered': "The provider's content filter withheld the rest of the answer.",
   'chat.state.failed': 'The answer failed; what arrived is kept above.',
   'chat.error': 'Error {code}: {message}',
   'chat.error.notSent': 'The message was not sent ({code}): {message}',

@@ -90,6 +90,7 @@ export const zh: Messages = {
   'chat.state.reconnecting': '连接已断开，正在重新连接…',
   'chat.state.stopped': '已停止',
   'chat.state.length': '回答已达到长度上限。',
+  'chat.state.filtered': '服务商的内容过滤拦截了回答的其余部分。',
   'chat.state.failed': '回答失败；已收到的内容保留在上方。',
   'chat.error': '错误 {code}：{message}',
   'chat.error.notSent': '消息未发送（{code}）：{message}',
