@@ -35,8 +35,13 @@ const USER_ITEM_EVENTS = new Set([
 const USER_ITEM_IDS_KEPT = 32;
 /** Ended answers whose late content is recognised as late (GLM sends at most one answer at a time). */
 const ENDED_RESPONSE_IDS_KEPT = 16;
-/** Items of ended answers a client may still truncate; older ones are `item_not_found`. */
-const ANSWERED_ITEMS_KEPT = 64;
+/**
+ * Items of ended answers a client may still truncate (it truncates what it is playing: the last
+ * answer or two); older ones are `item_not_found`. Each is kept as its few truncation figures, not
+ * the whole item with its transcript and frame prefix: with answers back to back, 64 whole items
+ * were 60 KB a session.
+ */
+const ANSWERED_ITEMS_KEPT = 16;
 /** Tool results awaiting GLM's item, at most (GLM answers each `conversation.item.create` at once). */
 const SENT_OUTPUTS_KEPT = 16;
 
@@ -316,7 +321,9 @@ export class GlmTranslator implements ProviderAdapter {
 
   #finish(reply: GaReply): void {
     if (this.#reply === reply) this.#reply = undefined;
-    for (const item of reply.items()) this.#answered.set(item.id, item);
+    for (const { id, kind, audioMs, audioContentIndex, truncatedAtMs } of reply.items()) {
+      this.#answered.set(id, { id, kind, audioMs, audioContentIndex, truncatedAtMs });
+    }
     for (const id of this.#answered.keys()) {
       if (this.#answered.size <= ANSWERED_ITEMS_KEPT) break;
       this.#answered.delete(id);
