@@ -8,7 +8,8 @@ const SKIP = new Set(['level', 'time', 'msg', 'service', 'pid', 'hostname']);
  * of every service can share one terminal. Anything that is not pino JSON passes through.
  */
 export function formatLogLine(name: string, line: string, colour: boolean): string {
-  const prefix = name.padEnd(15);
+  // Wide enough for `realtime-relay-16`, and always a space before the level.
+  const prefix = `${name.padEnd(17)} `;
   let entry: Record<string, unknown>;
   try {
     entry = JSON.parse(line) as Record<string, unknown>;

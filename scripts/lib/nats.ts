@@ -2,16 +2,21 @@ import { mkdirSync } from 'node:fs';
 import { connect } from 'nats';
 import { spawnManaged, type ManagedProcess } from './processes.js';
 
-/** True when a NATS server answers at `url` with JetStream enabled (the services need it). */
-export async function natsWithJetStream(url: string, timeoutMs = 1_000): Promise<boolean> {
+/** What answers at a NATS URL: a server with JetStream (what the services need), one without, or none. */
+export async function natsAt(url: string, timeoutMs = 1_000): Promise<'jetstream' | 'no-jetstream' | 'none'> {
   try {
     const nc = await connect({ servers: url, timeout: timeoutMs, maxReconnectAttempts: 0, reconnect: false });
     const jetstream = Boolean((nc.info as { jetstream?: boolean } | undefined)?.jetstream);
     await nc.close();
-    return jetstream;
+    return jetstream ? 'jetstream' : 'no-jetstream';
   } catch {
-    return false;
+    return 'none';
   }
+}
+
+/** True when a NATS server answers at `url` with JetStream enabled. */
+export async function natsWithJetStream(url: string, timeoutMs = 1_000): Promise<boolean> {
+  return (await natsAt(url, timeoutMs)) === 'jetstream';
 }
 
 /** Starts `nats-server` with JetStream, its data under `dataDir`, and waits until it answers. */
