@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { REPO_ROOT, SERVICES, type ServiceKey } from '../../scripts/lib/stack.js';
+import { startNatsServer } from '../helpers/nats-server.js';
 
 /** Starts a service with `env` and returns how it ended; a bad config must end it before NATS. */
 function run(service: ServiceKey, env: Record<string, string>) {
@@ -57,4 +59,16 @@ t.test('a key given in a bad variable is never echoed', async (t) => {
   const { stderr } = run('llm-text', { OPENAI_API_KEY: 'sk-secret-value-1234', OPENAI_BASE_URL: 'sk-secret-value-1234' });
   t.notMatch(stderr, /sk-secret/);
   t.match(stderr, /OPENAI_BASE_URL/);
+});
+
+t.test('a port another process holds stops a service with one line, not a stack trace', async (t) => {
+  const nats = await startNatsServer();
+  t.teardown(() => nats.dispose());
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => holder.close());
+  const port = (holder.address() as AddressInfo).port;
+  const { status, stderr } = run('session', { NATS_URL: nats.url, PORT: String(port) });
+  t.equal(status, 1, 'exits with status 1');
+  t.same(stderr.trim().split('\n'), [`cannot listen on 127.0.0.1:${port} (EADDRINUSE): another process holds the port; stop it or set PORT`]);
 });

@@ -97,7 +97,13 @@ function describe(error: { instancePath: string; message: string; keyword: strin
     return `invalid configuration: ${missing} must be set`;
   }
   const name = error.instancePath.replace(/^\//, '').split('/')[0] ?? '';
-  const expected = name in properties ? expectation(properties[name] as TSchema) : '';
+  const schema = properties[name] as (TSchema & { description?: string; anyOf?: { const?: unknown }[] }) | undefined;
+  // What the value should be, in words: a regular expression or "equal to constant" helps nobody.
+  if (schema?.anyOf?.every((o) => o.const !== undefined)) {
+    return `invalid configuration: ${name} must be one of ${schema.anyOf.map((o) => String(o.const)).join(', ')}`;
+  }
+  if (error.keyword === 'pattern' && schema?.description) return `invalid configuration: ${name} must be ${schema.description}`;
+  const expected = schema === undefined ? '' : expectation(schema);
   return `invalid configuration: ${name || '(root)'} ${error.message}${expected}`;
 }
 

@@ -58,6 +58,26 @@ export function orExitOnConfigError<T>(step: () => T): T {
   }
 }
 
+/** Why a port cannot be taken, in one line a user can act on; the code stays in it (test stacks look for EADDRINUSE). */
+const LISTEN_FAILURES: Record<string, string> = {
+  EADDRINUSE: 'another process holds the port; stop it or set PORT',
+  EACCES: 'this user may not take the port; set PORT to one above 1023',
+  EADDRNOTAVAIL: 'HOST is not an address of this machine',
+};
+
+/** Listens, or exits with status 1 and one line when the address cannot be had (no stack trace). */
+async function listenOrExit(app: FastifyInstance, host: string, port: number): Promise<void> {
+  try {
+    await app.listen({ host, port });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    const why = LISTEN_FAILURES[code];
+    if (why === undefined) throw error;
+    process.stderr.write(`cannot listen on ${host}:${port} (${code}): ${why}\n`);
+    process.exit(1);
+  }
+}
+
 function packageVersion(entryUrl: string): string {
   const raw = readFileSync(new URL('../package.json', entryUrl), 'utf8');
   return (JSON.parse(raw) as { version: string }).version;
@@ -99,6 +119,6 @@ export async function startService<C extends BaseConfig, O extends FastifyPlugin
   const { plugin, options } = definition.app(context);
   await app.register(plugin, options);
 
-  await app.listen({ host: base.HOST, port: base.PORT });
+  await listenOrExit(app, base.HOST, base.PORT);
   shutdownOnSignals({ app, nats, log, deadlineMs: base.SHUTDOWN_GRACE_MS + 5_000 });
 }

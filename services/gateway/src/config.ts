@@ -16,7 +16,9 @@ export const GatewayConfig = Type.Object({
   TLS_CERT_FILE: Type.Optional(Type.String({ minLength: 1 })),
   TLS_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
   /** Comma-separated origins allowed to open browser WebSockets and call `/api` cross-site. */
-  ALLOWED_ORIGINS: Type.Optional(Type.String({ pattern: '^https?://[^,\\s]+(,\\s*https?://[^,\\s]+)*$' })),
+  ALLOWED_ORIGINS: Type.Optional(
+    Type.String({ pattern: '^https?://[^,\\s]+(,\\s*https?://[^,\\s]+)*$', description: 'comma-separated http(s) origins, e.g. https://chat.example.com' }),
+  ),
   /** Comma-separated keys programs send as `Authorization: Bearer` on `/v1`. */
   API_KEYS: Type.Optional(Type.String({ minLength: 8 })),
   /** How often the gateway pings the services behind it; one missing for 3 intervals counts as down. */
@@ -32,7 +34,9 @@ export const GatewayConfig = Type.Object({
    * Comma-separated addresses or CIDR ranges of reverse proxies whose `X-Forwarded-For` names the
    * client; unset: the socket's address is the client (a forwarded header is never trusted).
    */
-  TRUST_PROXY: Type.Optional(Type.String({ pattern: '^[0-9A-Fa-f:.]+(/\\d{1,3})?(\\s*,\\s*[0-9A-Fa-f:.]+(/\\d{1,3})?)*$' })),
+  TRUST_PROXY: Type.Optional(
+    Type.String({ pattern: '^[0-9A-Fa-f:.]+(/\\d{1,3})?(\\s*,\\s*[0-9A-Fa-f:.]+(/\\d{1,3})?)*$', description: 'comma-separated IP addresses or CIDR ranges' }),
+  ),
   /** Per client (API key when one is sent, else address); 0 turns a limit off. */
   RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 600 }),
   MAX_REALTIME_SESSIONS_PER_CLIENT: Type.Integer({ minimum: 0, maximum: 100_000, default: 4 }),

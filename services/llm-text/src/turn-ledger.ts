@@ -36,6 +36,7 @@ export class TurnLedger {
   /** Turns seen ownerless by the previous sweep. */
   #suspects = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
   #sweeping = false;
 
   private constructor(nc: NatsConnection, kv: KV, jsm: JetStreamManager, owner: string, log: FastifyBaseLogger) {
@@ -82,6 +83,7 @@ export class TurnLedger {
   }
 
   stop(): void {
+    this.#stopped = true;
     clearInterval(this.#timer);
   }
 
@@ -105,7 +107,8 @@ export class TurnLedger {
       }
       this.#suspects = suspects;
     } catch (error) {
-      this.#log.warn({ err: error }, 'turn ledger sweep failed');
+      // A sweep under way when the instance stops fails with its endpoints gone: nothing to report.
+      if (!this.#stopped) this.#log.warn({ err: error }, 'turn ledger sweep failed');
     } finally {
       this.#sweeping = false;
     }
