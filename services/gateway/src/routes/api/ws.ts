@@ -107,10 +107,13 @@ export async function wsRoute(app: FastifyInstance, options: WsOptions): Promise
     });
 
     const follow = async (turnId: string, after: number) => {
-      subscriptions.get(turnId)?.abort();
-      if (subscriptions.size >= MAX_SUBSCRIPTIONS) {
+      const previous = subscriptions.get(turnId);
+      // Subscribing again moves a followed turn's cursor: it replaces its own entry, so it never
+      // counts against the cap, and the old follow ends only once the new one is taken.
+      if (previous === undefined && subscriptions.size >= MAX_SUBSCRIPTIONS) {
         return sendError(errors.invalid_request({ message: `At most ${MAX_SUBSCRIPTIONS} turns per socket.` }), turnId);
       }
+      previous?.abort();
       const abort = new AbortController();
       subscriptions.set(turnId, abort);
       try {
