@@ -9,6 +9,7 @@ export const errors = defineErrors({
   // Refused at the gateway, before anything reaches a service.
   invalid_request: { statusCode: 400, message: 'The request is not valid.' },
   invalid_frame: { statusCode: 400, message: 'The WebSocket frame is not a valid event.' },
+  frame_too_large: { statusCode: 413, message: 'The WebSocket frame is larger than the limit.' },
   invalid_json: { statusCode: 400, message: 'The body is not valid JSON.' },
   unsupported_media_type: { statusCode: 415, message: 'This content type is not accepted here.' },
   empty_message: { statusCode: 400, message: 'The message has no text, image or audio.' },

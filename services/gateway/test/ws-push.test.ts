@@ -7,8 +7,8 @@ import { fakeAnswer, startFakeLlmText } from './fake-llm-text.js';
 import { answerText, pollTurn } from './sse-client.js';
 
 // The page's push channel (`GET /api/ws`) beyond a first subscription: moving a cursor, leaving a
-// turn, the per-socket cap and resuming on another socket. The gateway alone against a real
-// NATS, with the fake llm-text answering at 40 ms a token.
+// turn, the per-socket cap, resuming on another socket and frames over the limit. The gateway
+// alone against a real NATS, with the fake llm-text answering at 40 ms a token.
 const stack = await startStack({ services: ['gateway'], simulator: false, waitReady: false });
 t.teardown(() => stack.stop());
 const fake = await startFakeLlmText(stack.nats.url);
@@ -142,4 +142,21 @@ t.test('a turn followed on one socket resumes on a new one after the last chunk 
   const all = [...before, ...after];
   t.same(seqs(all), range(1, all.length), 'no gap and no duplicate across the two sockets');
   t.equal(answerText(all), fakeAnswer(text).join(''), 'the whole answer');
+});
+
+t.test('a frame over 16 KiB gets an error event and the socket goes on; over the read limit it closes 1009', async (t) => {
+  const socket = await openSocket(t);
+  socket.send({ type: 'turn.subscribe', turnId: 'x'.repeat(20_000) });
+  const refused = await waitFor('the error event', () => socket.errors()[0]);
+  t.match(refused, { type: 'error', code: 'frame_too_large', message: /16384 bytes/ });
+  t.equal(socket.ws.readyState, WebSocket.OPEN, 'still open');
+
+  const text = 'after the big frame';
+  const turnId = await startTurn(text);
+  socket.send({ type: 'turn.subscribe', turnId });
+  const chunks = await waitFor('the turn over the same socket', () => (ended(socket.chunks(turnId)) ? socket.chunks(turnId) : undefined));
+  t.equal(answerText(chunks), fakeAnswer(text).join(''), 'the socket still serves');
+
+  socket.send('x'.repeat(100_000));
+  t.equal(await socket.closed, 1009, 'beyond what the gateway reads, ws closes with 1009');
 });

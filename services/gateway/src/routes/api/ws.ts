@@ -16,6 +16,12 @@ import { TURN_IDLE_MS } from '../../turn-stream.js';
 export const WS_PATH = '/api/ws';
 /** Frames from the page are small commands; anything larger is a mistake or an attack. */
 const MAX_FRAME_BYTES = 16 * 1024;
+/**
+ * Frames up to this are read and refused with an `error` event, as the doc comment below
+ * promises; only beyond it does ws close the socket (1009), so that one client cannot make the
+ * gateway buffer arbitrary amounts. The relay reads its frames the same way.
+ */
+const MAX_READ_FRAME_BYTES = 4 * MAX_FRAME_BYTES;
 /** Turns one socket may follow at once (a page follows one, a few during a regenerate). */
 const MAX_SUBSCRIPTIONS = 16;
 const PING_INTERVAL_MS = 30_000;
@@ -42,11 +48,13 @@ function refuseUpgrade(socket: Duplex, statusCode: number, error: ServiceError):
 
 /**
  * `GET /api/ws`: the page's push channel. It sends `turn.subscribe` / `turn.unsubscribe` and
- * receives `turn.chunk` for each followed turn; a bad frame gets an `error` event, never a close.
+ * receives `turn.chunk` for each followed turn; a bad frame, one over 16 KiB included, gets an
+ * `error` event and the socket goes on. Only what WebSocket itself forbids closes it: a text
+ * frame that is not UTF-8 (1007), or one over the read limit (1009).
  * The upgrade is handled on the raw server (no plugin needed) after an Origin check.
  */
 export async function wsRoute(app: FastifyInstance, options: WsOptions): Promise<void> {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_READ_FRAME_BYTES });
   let closing = false;
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -133,6 +141,10 @@ export async function wsRoute(app: FastifyInstance, options: WsOptions): Promise
     };
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      const bytes = Array.isArray(data) ? data.reduce((sum, part) => sum + part.length, 0) : data.byteLength;
+      if (bytes > MAX_FRAME_BYTES) {
+        return sendError(errors.frame_too_large({ message: `Frames are limited to ${MAX_FRAME_BYTES} bytes; this one has ${bytes}.` }));
+      }
       if (isBinary) return sendError(errors.invalid_frame({ message: 'Frames are JSON text.' }));
       let value: unknown;
       try {
