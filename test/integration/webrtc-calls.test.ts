@@ -112,6 +112,52 @@ t.test('a call: offer → answer, ICE, session.created, options at the simulator
   t.same([again.status, again.body], [200, { hungUp: true }], 'a beacon (any body) after the hang-up');
 });
 
+/** A call set up and connected for `browser`, into `conversationId` when given. */
+async function connectedCall(browser: BrowserPeer, sdp: string, options: Record<string, unknown> = {}): Promise<{ callId: string; conversationId: string }> {
+  const created = await postJson('/api/realtime/calls?model=gpt-realtime', { sdp, turnDetection: 'server_vad', transcription: true, ...options });
+  if (created.status !== 201) throw new Error(`call not set up: ${created.status} ${JSON.stringify(created.body)}`);
+  const answer = created.body as { sdp: string; callId: string; conversationId: string };
+  await browser.accept(answer.sdp);
+  await browser.until(() => browser.pc.connectionState === 'connected', 8_000, 'ICE connected');
+  await browser.next('session.created');
+  return answer;
+}
+
+/** Speaks a tone and waits for its transcript and the answer; returns the transcript. */
+async function speak(browser: BrowserPeer): Promise<string> {
+  await browser.sendPcm(tone48k(600, 700));
+  const heard = await browser.next('conversation.item.input_audio_transcription.completed', () => true, 10_000);
+  await browser.next('response.done', () => true, 15_000);
+  return String(heard.transcript);
+}
+
+const storedTurns = async (conversationId: string) =>
+  ((await api(`/api/conversations/${conversationId}`)).body as { turns?: { answer: string; transcript?: string }[] }).turns ?? [];
+
+t.test('a call re-seeded after a reconnect stores only what is said after the seed', async (t) => {
+  const first = await newBrowser(t);
+  const { callId, conversationId } = await connectedCall(first.browser, first.sdp);
+  const said = await speak(first.browser);
+  const earlier = await waitFor('the first exchange stored', async () => (await storedTurns(conversationId))[0]);
+  await api(`/api/realtime/calls/${callId}/hangup`, { method: 'POST' });
+
+  // The page's reconnect: a new call into the same conversation, seeded with what was said.
+  const second = await newBrowser(t);
+  const again = await connectedCall(second.browser, second.sdp, { conversationId });
+  second.browser.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: said }] } });
+  second.browser.send({ type: 'conversation.item.create', item: { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: earlier.answer }] } });
+  await second.browser.next('conversation.item.done');
+  await second.browser.next('conversation.item.done');
+  const saidAfter = await speak(second.browser);
+  const turns = await waitFor('the second exchange stored', async () => {
+    const stored = await storedTurns(conversationId);
+    return stored.length >= 2 ? stored : undefined;
+  });
+  t.equal(turns.length, 2, 'two exchanges, none from the seed');
+  t.equal(turns[1]?.transcript, saidAfter, `the second holds only the words after the seed (${JSON.stringify(turns[1]?.transcript)})`);
+  await api(`/api/realtime/calls/${again.callId}/hangup`, { method: 'POST' });
+});
+
 t.test('bad input: each a clear JSON error, and session keeps serving', async (t) => {
   const { sdp } = await newBrowser(t);
   const expect = async (what: string, response: Promise<{ status: number; body: unknown }>, status: number, code: string) => {

@@ -40,21 +40,15 @@ function outputText(event: unknown): string {
   return parts.join(' ').trim();
 }
 
-/** The `input_text` of a user message item (`conversation.item.done`), read loosely. */
-function typedUserText(event: unknown): string {
-  const item = (event as { item?: { role?: unknown; content?: unknown } }).item;
-  if (item?.role !== 'user' || !Array.isArray(item.content)) return '';
-  return item.content
-    .map((part) => ((part as { type?: unknown }).type === 'input_text' ? (part as { text?: unknown }).text : undefined))
-    .filter((text): text is string => typeof text === 'string')
-    .join(' ');
-}
-
 /**
  * Turns a call's GA server events into history exchanges: the user's transcribed words since the
  * last answer, then the answer's transcript, recorded when `response.done` brings its status and
  * usage. Input transcription is asynchronous, so words that arrive after the answer was recorded
  * belong to the next exchange; that is the cost of recording without holding answers back.
+ *
+ * Only spoken words count for the user, as in the relay's recorder: the page's only `input_text`
+ * items are the conversation so far, re-seeded into a new call after a reconnect, and recording
+ * them would store every earlier utterance again in front of the next one.
  */
 export class CallRecorder {
   #pendingUser = '';
@@ -67,11 +61,6 @@ export class CallRecorder {
     if (type === 'conversation.item.input_audio_transcription.completed') {
       const parsed = parseInput.parse(event);
       if (parsed.ok) this.#addUser(parsed.value.transcript);
-      return;
-    }
-    if (type === 'conversation.item.done') {
-      // A typed message the page sent over the data channel is what the user said, too.
-      this.#addUser(typedUserText(event));
       return;
     }
     if (type === 'response.output_audio_transcript.done' || type === 'response.output_text.done') {
