@@ -168,6 +168,13 @@ t.test('bad input: each a clear JSON error, and session keeps serving', async (t
   await expect('empty SDP', postJson('/api/realtime/calls?model=gpt-realtime', { sdp: '' }), 400, 'invalid_sdp');
   await expect('no SDP', postJson('/api/realtime/calls?model=gpt-realtime', {}), 400, 'invalid_sdp');
   await expect('malformed SDP', postJson('/api/realtime/calls?model=gpt-realtime', { sdp: 'hello, I am not an offer' }), 400, 'invalid_sdp');
+  // The browser's own offer without its audio section: a data channel alone is not a call.
+  const dataChannelOnly = sdp.split(/\r\n(?=m=)/).filter((section) => !section.startsWith('m=audio')).join('\r\n');
+  t.match(dataChannelOnly, /m=application/);
+  t.notMatch(dataChannelOnly, /m=audio/);
+  await expect('a data-channel-only offer', postJson('/api/realtime/calls?model=gpt-realtime', { sdp: dataChannelOnly }), 400, 'invalid_sdp');
+  const noDtlsRole = sdp.replace(/a=setup:.*\r\n/g, '');
+  await expect('an offer without a=setup', postJson('/api/realtime/calls?model=gpt-realtime', { sdp: noDtlsRole }), 400, 'invalid_sdp');
   await expect('oversized SDP', postJson('/api/realtime/calls?model=gpt-realtime', { sdp: `${sdp}a=x:${'x'.repeat(70_000)}\r\n` }), 413, 'sdp_too_large');
   await expect('a text model', postJson('/api/realtime/calls?model=gpt-4o-mini', { sdp }), 400, 'not_webrtc_model');
   await expect('an unknown model', postJson('/api/realtime/calls?model=no-such-model', { sdp }), 404, 'unknown_model');

@@ -20,3 +20,21 @@ export const OFFER = [
   'a=sctp-port:5000',
   '',
 ].join('\r\n');
+
+/** What a page that opened only the `oai-events` channel (no microphone track) would offer. */
+export const DATA_CHANNEL_ONLY = [
+  'v=0',
+  'o=- 4611731400430051337 2 IN IP4 127.0.0.1',
+  's=-',
+  't=0 0',
+  'a=group:BUNDLE 0',
+  'm=application 9 UDP/DTLS/SCTP webrtc-datachannel',
+  'c=IN IP4 0.0.0.0',
+  'a=ice-ufrag:abcd',
+  'a=ice-pwd:abcdefghijklmnopqrstuvwx',
+  'a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF',
+  'a=setup:actpass',
+  'a=mid:0',
+  'a=sctp-port:5000',
+  '',
+].join('\r\n');
