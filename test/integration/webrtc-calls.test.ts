@@ -108,8 +108,8 @@ t.test('a call: offer → answer, ICE, session.created, options at the simulator
   t.same([hungUp.status, hungUp.body], [200, { hungUp: true }]);
   t.match((await simCalls()).find((c) => c.id === callId), { hungUp: true });
   const again = await api(`/api/realtime/calls/${callId}/hangup`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'beacon' });
-  // OpenAI (here the simulator) still knows the ended call, so a repeated hang-up is a no-op, not an error.
-  t.same([again.status, again.body], [200, { hungUp: true }], 'a beacon (any body) after the hang-up');
+  // OpenAI (here the simulator) no longer has the call: a repeated hang-up finds no live call.
+  t.has([again.status, again.body], [404, { error: { code: 'call_not_found' } }], 'a beacon (any body) after the hang-up');
 });
 
 /** A call set up and connected for `browser`, into `conversationId` when given. */

@@ -17,11 +17,6 @@ export class CallRegistry {
     return this.#live.get(id)?.call;
   }
 
-  /** Whether the id was ever handed out (and is still remembered). */
-  known(id: string): boolean {
-    return this.#live.has(id) || this.#ended.some((r) => r.id === id);
-  }
-
   /** Moves a call to the ended list; blackholed calls have no peer, so this is their whole hang-up. */
   ended(id: string): void {
     const entry = this.#live.get(id);
@@ -32,10 +27,16 @@ export class CallRegistry {
     if (this.#ended.length > MAX_ENDED_CALLS) this.#ended.splice(0, this.#ended.length - MAX_ENDED_CALLS);
   }
 
-  /** Hangs up a call by id; false when the id is unknown. */
+  /**
+   * Hangs up a live call by id; false when no live call has it. protocols.md §1.3 names the
+   * endpoint but not what an ended call gets; OpenAI's reference has it end "an active Realtime API
+   * call", and this simulator's sideband already refuses a call that has ended with 404
+   * `call_not_found`. So a call that has ended (hung up or by itself) is refused here the same way
+   * as an id never handed out; a 200 would leave untested the callers that read 404 as "over".
+   */
   hangUp(id: string): boolean {
     const entry = this.#live.get(id);
-    if (entry === undefined) return this.known(id);
+    if (entry === undefined) return false;
     if (entry.call !== undefined) entry.call.hangUp();
     else {
       entry.record.hungUp = true;

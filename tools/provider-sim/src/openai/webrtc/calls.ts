@@ -71,7 +71,7 @@ export function createCall(ctx: SimContext) {
   };
 }
 
-/** `POST /realtime/calls/:id/hangup` with the server key: 200 and the peer closes; unknown id: 404. */
+/** `POST /realtime/calls/:id/hangup` with the server key: 200 and the peer closes; an unknown or ended call: 404. */
 export function hangUpCall(ctx: SimContext) {
   return async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
     if (bearerKey(request)?.startsWith('ek_')) throw openaiError(401, 'Hanging up a call needs the server API key.', 'invalid_request_error', { code: 'invalid_api_key' });
