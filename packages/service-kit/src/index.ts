@@ -15,6 +15,6 @@ export { bypassed, ConnectTunnelAgent, proxyFor } from './proxy-agent.js';
 export { loadConfigOrExit, orExitOnConfigError, startService, type BaseConfig, type ServiceContext, type ServiceDefinition } from './start.js';
 export { scrubKeys } from './scrub-keys.js';
 export { serveCatalogue } from './catalogue.js';
-export { ensureJetStream } from './jetstream.js';
+export { deleteObject, ensureJetStream, listObjects, type ListedObject } from './jetstream.js';
 export { listLiveRelays, openRelayRegistry } from './relay-registry.js';
 export { VoiceHistory, type VoiceExchange } from './voice-history.js';
