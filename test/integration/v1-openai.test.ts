@@ -51,7 +51,20 @@ t.test('streamed with an image, usage chunk when asked', async (t) => {
     ],
   });
   const chunks: OpenAI.ChatCompletionChunk[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
+  const attachmentUrl = () => {
+    const imagePart = fake.starts.at(-1)?.messages[1]?.content[1];
+    t.equal(imagePart?.type, 'image');
+    return `${stack.gatewayUrl}/api/attachments/${imagePart && 'attachmentId' in imagePart ? imagePart.attachmentId : ''}`;
+  };
+  let whileRunning: Buffer | undefined;
+  for await (const chunk of stream) {
+    // The turn has started, so llm-text can read the image: it is stored until the request is done.
+    whileRunning ??= Buffer.from(await (await fetch(attachmentUrl())).arrayBuffer());
+    chunks.push(chunk);
+  }
+  t.same(whileRunning, image, 'the image was stored as an attachment, byte for byte, while the turn ran');
+  // Nothing shows a /v1 file again once its answer is over: it is deleted with the request.
+  await waitFor('the image deleted', async () => ((await fetch(attachmentUrl())).status === 404 ? true : undefined));
   t.same(new Set(chunks.map((c) => c.object)), new Set(['chat.completion.chunk']));
   t.equal(new Set(chunks.map((c) => c.id)).size, 1, 'one id for the whole stream');
   t.equal(chunks[0]?.choices[0]?.delta.role, 'assistant', 'the first chunk carries the role, as OpenAI opens its streams');
@@ -61,12 +74,6 @@ t.test('streamed with an image, usage chunk when asked', async (t) => {
   t.has(last?.usage, { prompt_tokens: 3, completion_tokens: fakeAnswer('look').length });
   t.equal(chunks.at(-2)?.choices[0]?.finish_reason, 'stop');
   t.ok(chunks.slice(0, -1).every((c) => c.usage === null), 'every other chunk says usage: null');
-  const start = fake.starts.at(-1);
-  const imagePart = start?.messages[1]?.content[1];
-  t.equal(imagePart?.type, 'image');
-  const id = imagePart && 'attachmentId' in imagePart ? imagePart.attachmentId : '';
-  const stored = await fetch(`${stack.gatewayUrl}/api/attachments/${id}`);
-  t.same(Buffer.from(await stored.arrayBuffer()), image, 'the image was stored as an attachment, byte for byte');
 });
 
 t.test('errors in OpenAI shape', async (t) => {

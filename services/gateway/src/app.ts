@@ -7,7 +7,7 @@ import { Access } from './access/access.js';
 import { securityHeaders } from './access/security-headers.js';
 import { onTurnStarted } from './access/turn-started.js';
 import type { TrustedProxies } from './access/trusted-proxies.js';
-import { AttachmentStore } from './attachment-store.js';
+import { AttachmentStore, AttachmentSweeper, InlineAttachments } from './attachment-store.js';
 import type { GatewayConfig } from './config.js';
 import { LiveConnections } from './live-connections.js';
 import { parseAllowedOrigins } from './origin.js';
@@ -44,7 +44,15 @@ export async function gatewayApp(app: FastifyInstance, { config, context, proxie
   const turnFeed = await TurnFeed.open(nc);
   app.addHook('onClose', async () => turnFeed.close());
   const reader = new TurnReader(nc, turnFeed, app.log);
-  const store = new AttachmentStore(nc);
+  const store = new AttachmentStore(nc, { maxBytes: config.ATTACHMENTS_MAX_MB * 1_000_000 });
+  const graceMs = config.ATTACHMENT_GRACE_S * 1_000;
+  const inline = new InlineAttachments(store, { shareMs: graceMs / 2, log: app.log });
+  const sweeper = new AttachmentSweeper(nc, store, { graceMs, log: app.log, inUse: (id) => inline.holds(id) });
+  app.addHook('onReady', async () => sweeper.start());
+  app.addHook('onClose', async () => {
+    await sweeper.stop();
+    await inline.close();
+  });
   // Chat turns are started through one reply inbox; other requests keep nats.js's own. Its
   // deadlines are checked often enough that a start times out at most a quarter late.
   const inbox = new ReplyInbox(nc, { expiryCheckMs: Math.min(1_000, timeoutMs / 4) });
@@ -84,7 +92,7 @@ export async function gatewayApp(app: FastifyInstance, { config, context, proxie
   // Realtime sockets are piped to a relay replica: the page's (Origin-checked) and /v1's (API_KEYS).
   const isLocal = (request: IncomingMessage) => proxies.isLocal(request);
   await app.register(realtimeRoute, { nats: context.nats, live, allowedOrigins, apiKeys: config.API_KEYS, isLocal, timeoutMs, access });
-  await app.register(async (v1) => v1Routes(v1, { ...delivery, store, apiKeys: config.API_KEYS, proxies }), { prefix: '/v1' });
+  await app.register(async (v1) => v1Routes(v1, { ...delivery, inline, apiKeys: config.API_KEYS, proxies }), { prefix: '/v1' });
 
   if (existsSync(config.WEB_ROOT)) {
     await app.register(fastifyStatic, { root: config.WEB_ROOT, index: 'index.html', maxAge: '1h', immutable: false });

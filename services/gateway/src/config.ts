@@ -45,5 +45,13 @@ export const GatewayConfig = Type.Object({
   /** Spending caps of the whole deployment per UTC day, shared by every gateway replica; 0 is off. */
   DAILY_TOKEN_BUDGET: Type.Integer({ minimum: 0, maximum: 1e13, default: 0 }),
   DAILY_REALTIME_MINUTES: Type.Integer({ minimum: 0, maximum: 1e9, default: 0 }),
+
+  /** Megabytes (10^6 bytes) the attachment store may hold, uploads and `/v1` inline files together; 0: no cap. */
+  ATTACHMENTS_MAX_MB: Type.Integer({ minimum: 0, maximum: 1e9, default: 10_000 }),
+  /**
+   * How long an attachment no stored message refers to is kept: an upload waiting to be sent, one
+   * whose turn was refused. Longer than a user takes to send a message plus the longest turn.
+   */
+  ATTACHMENT_GRACE_S: Type.Integer({ minimum: 1, maximum: 30 * 24 * 3600, default: 24 * 3600 }),
 });
 export type GatewayConfig = Static<typeof GatewayConfig>;

@@ -22,6 +22,8 @@ export const errors = defineErrors({
   invalid_image: { statusCode: 415, message: 'The file is not a PNG, JPEG, WebP or GIF image.' },
   invalid_audio: { statusCode: 415, message: 'The file is not a WAV, WebM, Ogg, MP3, MP4/M4A, AAC or FLAC recording.' },
   attachment_not_found: { statusCode: 404, message: 'No attachment with this id.' },
+  // ATTACHMENTS_MAX_MB is reached: nothing more is stored until conversations are deleted or the sweep frees space.
+  attachment_store_full: { statusCode: 507, message: 'The attachment store is full.' },
   turn_not_found: { statusCode: 404, message: 'No turn with this id (or it has expired).' },
   turn_not_running: { statusCode: 409, message: 'This turn is not running, so it cannot be stopped.' },
   turn_stalled: { statusCode: 504, message: 'The turn stopped producing chunks; poll it to see how it ended.' },

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { ChatLimits } from '@voxgate/protocol';
 import { ServiceError } from '@voxgate/service-kit';
-import { fromChatCompletionRequest } from '../src/openai/convert.js';
+import { fromChatCompletionRequest, renameAttachments } from '../src/openai/convert.js';
 import { isLoopback } from '../src/access/trusted-proxies.js';
 import { png, wav } from './media-fixtures.js';
 
@@ -58,6 +58,32 @@ t.test('OpenAI messages become a stateless turn with inline files split out', as
       ],
     },
   ]);
+});
+
+t.test('the same file again in a request (a resent history) is one attachment; renaming points the parts elsewhere', async (t) => {
+  const image = png(8, 8);
+  const part = { type: 'image_url', image_url: { url: `data:image/png;base64,${image.toString('base64')}` } };
+  const converted = fromChatCompletionRequest(
+    {
+      model: 'gpt-4o-mini',
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'look' }, part] },
+        { role: 'assistant', content: 'a square' },
+        { role: 'user', content: [part, { type: 'image_url', image_url: { url: `data:image/png;base64,${png(9, 9).toString('base64')}` } }] },
+      ],
+    },
+    TURN,
+  );
+  t.equal(converted.attachments.length, 2, 'two distinct files');
+  const [first, second] = converted.attachments;
+  const ids = converted.start.messages.flatMap((m) => m.content.flatMap((p) => (p.type === 'text' ? [] : [p.attachmentId])));
+  t.same(ids, [first?.record.id, first?.record.id, second?.record.id], 'both occurrences refer to the first');
+  t.not(first?.key, second?.key);
+
+  const renamed = renameAttachments(converted.start, new Map([[first?.record.id ?? '', 'sharedcopy1234']]));
+  const after = renamed.messages.flatMap((m) => m.content.flatMap((p) => (p.type === 'text' ? [] : [p.attachmentId])));
+  t.same(after, ['sharedcopy1234', 'sharedcopy1234', second?.record.id]);
+  t.same(converted.start.messages.flatMap((m) => m.content.flatMap((p) => (p.type === 'text' ? [] : [p.attachmentId]))), ids, 'the original turn is left as it was');
 });
 
 t.test('bad OpenAI requests are refused with a code', async (t) => {

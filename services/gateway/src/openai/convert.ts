@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ChatLimits, createParser, type Attachment, type ChatMessage, type ContentPart, type GenerationOptions, type StartTurn } from '@voxgate/protocol';
 import { ServiceError } from '@voxgate/service-kit';
 import { admitAttachment, maxBytesFor, type AttachmentKind } from '../attachment-intake.js';
@@ -12,6 +13,8 @@ const DATA_URL = /^data:([a-z0-9.+-]+\/[a-z0-9.+-]+)?(?:;[a-z0-9=.-]+)*;base64,/
 export interface PendingAttachment {
   record: Attachment;
   bytes: Buffer;
+  /** The SHA-256 of the bytes: a history resent with each call carries the same file again and again. */
+  key: string;
 }
 
 export interface ConvertedRequest {
@@ -23,31 +26,43 @@ export interface ConvertedRequest {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Inline base64 → checked attachment. The encoded length bounds the size before anything is decoded. */
-function inlineAttachment(base64: string, kind: AttachmentKind): PendingAttachment {
+/**
+ * Inline base64 → checked attachment, once per distinct file of the request: the same bytes
+ * again (an image in an earlier message and in the new one) refer to the first. The encoded
+ * length bounds the size before anything is decoded.
+ */
+function inlineAttachment(base64: string, kind: AttachmentKind, pending: Map<string, PendingAttachment>): PendingAttachment {
   if (Math.floor((base64.length * 3) / 4) > maxBytesFor(kind) + 3) {
     throw errors.attachment_too_large({ message: `An ${kind} may have at most ${maxBytesFor(kind)} bytes.` });
   }
   const bytes = Buffer.from(base64, 'base64');
+  const key = createHash('sha256').update(bytes).digest('base64url');
+  const seen = pending.get(key);
+  if (seen !== undefined && seen.record.kind === kind) return seen;
   const admitted = admitAttachment(bytes, kind);
   if (admitted instanceof ServiceError) throw admitted;
-  return { record: admitted, bytes };
+  const attachment = { record: admitted, bytes, key };
+  pending.set(key, attachment);
+  return attachment;
 }
 
-function convertPart(part: OpenAiPart, pending: PendingAttachment[]): ContentPart {
+function convertPart(part: OpenAiPart, pending: Map<string, PendingAttachment>): ContentPart {
   if (part.type === 'text') return { type: 'text', text: part.text };
   if (part.type === 'image_url') {
     const url = part.image_url.url;
     const prefix = DATA_URL.exec(url);
     // The gateway fetches nothing a request names: upstream URLs come only from configuration.
     if (!prefix) throw errors.invalid_request({ message: 'image_url must be a data: URL with base64 content.' });
-    const attachment = inlineAttachment(url.slice(prefix[0].length), 'image');
-    pending.push(attachment);
-    return { type: 'image', attachmentId: attachment.record.id };
+    return { type: 'image', attachmentId: inlineAttachment(url.slice(prefix[0].length), 'image', pending).record.id };
   }
-  const attachment = inlineAttachment(part.input_audio.data, 'audio');
-  pending.push(attachment);
-  return { type: 'audio', attachmentId: attachment.record.id };
+  return { type: 'audio', attachmentId: inlineAttachment(part.input_audio.data, 'audio', pending).record.id };
+}
+
+/** The turn with its attachments renamed (`from` → `to`): where a copy of the same bytes was stored already. */
+export function renameAttachments(start: StartTurn, renamed: ReadonlyMap<string, string>): StartTurn {
+  if (renamed.size === 0) return start;
+  const rename = (part: ContentPart): ContentPart => (part.type === 'text' ? part : { ...part, attachmentId: renamed.get(part.attachmentId) ?? part.attachmentId });
+  return { ...start, messages: start.messages.map((message) => ({ ...message, content: message.content.map(rename) })) };
 }
 
 /** Whether a field asks for something (`tools: []`, `logprobs: false`, `tool_choice: 'none'` do not). */
@@ -117,7 +132,7 @@ export function fromChatCompletionRequest(body: unknown, turnId: string): Conver
   if (!parsed.ok) throw errors.invalid_request({ message: `Invalid chat completion request at ${parsed.error}` });
   const request = parsed.value;
 
-  const pending: PendingAttachment[] = [];
+  const pending = new Map<string, PendingAttachment>();
   const messages: ChatMessage[] = [];
   for (const message of request.messages) {
     const role = message.role === 'developer' ? 'system' : message.role;
@@ -143,5 +158,5 @@ export function fromChatCompletionRequest(body: unknown, turnId: string): Conver
     ...(temperature === undefined ? {} : { temperature }),
     ...(options === undefined ? {} : { options }),
   };
-  return { start, attachments: pending, stream: request.stream === true, includeUsage: request.stream_options?.include_usage === true };
+  return { start, attachments: [...pending.values()], stream: request.stream === true, includeUsage: request.stream_options?.include_usage === true };
 }

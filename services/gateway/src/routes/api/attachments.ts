@@ -14,8 +14,10 @@ const params = createParser(Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-
 const MAX_UPLOAD_BYTES = Math.max(ChatLimits.imageBytes, ChatLimits.audioBytes);
 
 /**
- * `POST /api/attachments` (the raw file as the body, its type in `Content-Type`) → `Attachment`;
- * `GET /api/attachments/:id` → the bytes with their detected type.
+ * `POST /api/attachments` (the raw file as the body, its type in `Content-Type`) → `Attachment`,
+ * or 507 `attachment_store_full` at the store's cap; `GET /api/attachments/:id` → the bytes with
+ * their detected type. An upload no stored message comes to refer to is swept after the grace
+ * (`AttachmentSweeper`); one a conversation refers to lives as long as the conversation.
  */
 export async function attachmentsRoute(app: FastifyInstance, options: { store: AttachmentStore }): Promise<void> {
   // Raw bodies for this plugin only; JSON stays the default everywhere else.
@@ -25,7 +27,7 @@ export async function attachmentsRoute(app: FastifyInstance, options: { store: A
 
   app.post(
     '/attachments',
-    { bodyLimit: MAX_UPLOAD_BYTES, schema: { response: { 201: Attachment, '4xx': ErrorBody } } },
+    { bodyLimit: MAX_UPLOAD_BYTES, schema: { response: { 201: Attachment, '4xx': ErrorBody, '5xx': ErrorBody } } },
     async (request, reply) => {
       const claimed = claimedKind(request.headers['content-type']);
       if (claimed === undefined || !Buffer.isBuffer(request.body)) {

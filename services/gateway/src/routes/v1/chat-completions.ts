@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TurnChunk, Usage } from '@voxgate/protocol';
 import { ServiceError, type NatsHandle, type ReplyInbox } from '@voxgate/service-kit';
-import { newId, type AttachmentStore } from '../../attachment-store.js';
+import { newId, type InlineAttachments } from '../../attachment-store.js';
 import { requireJson } from '../../chat-input.js';
 import { errors, isGatewayErrorCode } from '../../errors.js';
-import { fromChatCompletionRequest } from '../../openai/convert.js';
+import { fromChatCompletionRequest, renameAttachments } from '../../openai/convert.js';
 import { openAiErrorType, type ChatCompletion, type ChatCompletionChunk, type CompletionUsage, type FinishReason } from '../../openai/wire.js';
 import { SseWriter } from '../../sse.js';
 import { startTurn } from '../../turn-starter.js';
@@ -53,7 +53,8 @@ function turnError(chunk: ErrorChunk): ServiceError {
 export interface V1ChatOptions extends TurnStreamDeps {
   nats: NatsHandle;
   inbox: ReplyInbox;
-  store: AttachmentStore;
+  /** Where the request's inline images and audio are kept while its turn needs them. */
+  inline: InlineAttachments;
   timeoutMs: number;
 }
 
@@ -63,23 +64,30 @@ export async function v1ChatCompletionsRoute(app: FastifyInstance, options: V1Ch
     requireJson(request.headers['content-type']);
     const turnId = newId();
     const converted = fromChatCompletionRequest(request.body, turnId);
-    // Stored before the turn starts, so llm-text finds every attachment it is told about.
-    await Promise.all(converted.attachments.map((a) => options.store.put(a.record, a.bytes)));
-    // Subscribed before the start, so the first token is relayed the moment it is published.
-    const watch = options.reader.watch(turnId);
+    // Stored before the turn starts, so llm-text finds every attachment it is told about, and
+    // deleted once this request is done with the turn: its answer has read them, and nothing
+    // shows them again. Bytes a request in flight stored already are shared, not stored again.
+    const held = await options.inline.hold(converted.attachments);
     try {
-      await startTurn(options.inbox, converted.start, { timeoutMs: options.timeoutMs, requestId: request.id });
-    } catch (error) {
-      watch.close();
-      throw error;
+      const start = renameAttachments(converted.start, held.renamed);
+      // Subscribed before the start, so the first token is relayed the moment it is published.
+      const watch = options.reader.watch(turnId);
+      try {
+        await startTurn(options.inbox, start, { timeoutMs: options.timeoutMs, requestId: request.id });
+      } catch (error) {
+        watch.close();
+        throw error;
+      }
+      const head = { id: `chatcmpl-${turnId}`, created: Math.floor(Date.now() / 1000), model: start.model };
+      request.log.info({ turnId, model: head.model, stream: converted.stream, attachments: converted.attachments.length }, 'completion started');
+      if (converted.stream) {
+        await streamCompletion(request, reply, options, { turnId, head, includeUsage: converted.includeUsage, watch });
+        return reply;
+      }
+      return await collectCompletion(reply, { turnId, head, watch });
+    } finally {
+      held.release();
     }
-    const head = { id: `chatcmpl-${turnId}`, created: Math.floor(Date.now() / 1000), model: converted.start.model };
-    request.log.info({ turnId, model: head.model, stream: converted.stream, attachments: converted.attachments.length }, 'completion started');
-    if (converted.stream) {
-      await streamCompletion(request, reply, options, { turnId, head, includeUsage: converted.includeUsage, watch });
-      return reply;
-    }
-    return collectCompletion(reply, { turnId, head, watch });
   });
 }
 
