@@ -111,7 +111,7 @@ export class RealtimeSession {
     this.#upstream.on('message', (data: Buffer, isBinary: boolean) => this.#fromProvider(data, isBinary));
     this.#upstream.on('error', (err: Error) => this.#upstreamFailed(err));
     this.#upstream.on('unexpected-response', (request: ClientRequest, response: IncomingMessage) => this.#upstreamRefused(request, response));
-    this.#upstream.on('close', (code: number) => this.#upstreamClosed(code));
+    this.#upstream.on('close', (code: number, reason: Buffer) => this.#upstreamClosed(code, reason));
 
     this.#timers.push(
       setTimeout(
@@ -192,7 +192,7 @@ export class RealtimeSession {
   #fromProvider(data: Buffer, isBinary: boolean): void {
     if (this.#ended) return;
     // Activity is what reaches the client (see #toClient): GLM's heartbeats alone keep no session alive.
-    if (isBinary) {
+    if (isBinary && this.#adapter.binaryJson !== true) {
       this.#log.warn({ bytes: data.length }, 'provider sent a binary frame; dropped');
       return;
     }
@@ -308,8 +308,14 @@ export class RealtimeSession {
     setTimeout(finish, CLOSE_DEADLINE_MS).unref();
   }
 
-  #upstreamClosed(code: number): void {
+  #upstreamClosed(code: number, reason: Buffer): void {
     if (this.#ended) return;
+    const decided = this.#adapter.closed?.(code, reason.toString('utf8'), this.#port);
+    if (decided !== undefined) {
+      this.#log.info({ providerCloseCode: code, closeCode: decided.code }, 'provider closed the session');
+      this.end('provider_closed', decided.code, decided.notice);
+      return;
+    }
     // A provider's own ending (1000, 1001, its 4xxx codes) is passed on; it sent its own error event first if it had one.
     if (code === 1000 || code === 1001 || (code >= 4000 && code < 5000)) {
       this.end('provider_closed', code);

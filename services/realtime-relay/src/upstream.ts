@@ -5,8 +5,13 @@ import { ConnectTunnelAgent, proxyFor, type ProxySettings } from '@voxgate/servi
 export interface UpstreamTarget {
   /** The provider URL, from configuration only, never from a request. */
   url: URL;
-  /** The provider key, sent as `Authorization: Bearer`; never logged. */
+  /** The provider key, sent as `Authorization: Bearer` (or in `keyQueryParam`); never logged. */
   apiKey: string;
+  /**
+   * The query parameter that carries the key instead of a header (Gemini Live: `key`, protocols.md
+   * §4.4). `url` stays without it, so nothing that logs the target can show the key.
+   */
+  keyQueryParam?: string;
   proxy: ProxySettings;
   connectTimeoutMs: number;
 }
@@ -20,8 +25,14 @@ export interface UpstreamTarget {
 export function openUpstream(target: UpstreamTarget): WebSocket {
   const proxy = proxyFor(target.url, target.proxy);
   const secure = target.url.protocol === 'wss:';
-  return new WebSocket(target.url, {
-    headers: { Authorization: `Bearer ${target.apiKey}` },
+  let url = target.url;
+  if (target.keyQueryParam !== undefined) {
+    url = new URL(target.url);
+    url.searchParams.set(target.keyQueryParam, target.apiKey);
+  }
+  return new WebSocket(url, {
+    // A key in the query is the only credential: a Bearer header would be read as an OAuth token.
+    headers: target.keyQueryParam === undefined ? { Authorization: `Bearer ${target.apiKey}` } : {},
     perMessageDeflate: false,
     followRedirects: false,
     handshakeTimeout: target.connectTimeoutMs,

@@ -35,4 +35,15 @@ export interface ProviderAdapter {
   fromProvider(frame: Buffer, port: SessionPort): void;
   /** The session ended (either side closed): what the adapter still holds is reported now. */
   ended?(port: SessionPort): void;
+  /**
+   * The provider sends its JSON events in binary frames too (Gemini Live does); they reach
+   * `fromProvider` like text frames instead of being dropped.
+   */
+  readonly binaryJson?: boolean;
+  /**
+   * The provider closed its socket with `code` and `reason`: how the client's socket is closed and
+   * the GA `error` event sent first, for a provider whose errors arrive as close frames (Gemini
+   * Live's 1007/1008/1011). Undefined: the relay's usual rules (see `RealtimeSession`).
+   */
+  closed?(code: number, reason: string, port: SessionPort): { code: number; notice?: string } | undefined;
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { RealtimeItemTruncate } from '@voxgate/protocol';
 import { findStringValue } from '../../frame.js';
 
 /** A GA id the relay makes where GLM names none (`item_…`, `call_…`, `resp_…`). */
@@ -275,4 +276,22 @@ export class GaReply {
 
 function eventIdOr(given: unknown): string {
   return typeof given === 'string' && given !== '' ? given : relayEventId();
+}
+
+/**
+ * Why OpenAI would refuse this truncate of `item` (undefined: not an item the relay announced), for
+ * translators that answer `conversation.item.truncate` themselves (neither GLM nor Gemini has one).
+ */
+export function truncateProblem(item: AnsweredItem | undefined, event: RealtimeItemTruncate): { code: string; param: string; message: string } | undefined {
+  if (item === undefined) return { code: 'item_not_found', param: 'item_id', message: `Item with item_id '${event.item_id.slice(0, 200)}' not found.` };
+  if (item.kind !== 'message' || item.audioContentIndex === undefined) {
+    return { code: 'invalid_value', param: 'item_id', message: 'Only assistant message items with audio can be truncated.' };
+  }
+  if (event.content_index !== item.audioContentIndex) {
+    return { code: 'invalid_value', param: 'content_index', message: `Invalid 'content_index': the audio is content ${item.audioContentIndex}.` };
+  }
+  // Deltas carry whole samples but clients count played samples and round: the millisecond is rounded up.
+  const limitMs = Math.min(Math.ceil(item.audioMs), item.truncatedAtMs ?? Number.POSITIVE_INFINITY);
+  if (event.audio_end_ms > limitMs) return { code: 'invalid_value', param: 'audio_end_ms', message: `Audio content of ${limitMs}ms is already shorter than ${event.audio_end_ms}ms.` };
+  return undefined;
 }

@@ -21,7 +21,7 @@ import {
   type GlmSessionState,
 } from './mapping.js';
 import { responseCreateProblem, sessionUpdateProblem } from './options.js';
-import { type AnsweredItem, GaReply, type GaEvent, relayEventId, relayId } from './reply.js';
+import { type AnsweredItem, GaReply, type GaEvent, relayEventId, relayId, truncateProblem } from './reply.js';
 
 /** GLM events about a user utterance whose item id the relay renames to the one it announced. */
 const USER_ITEM_EVENTS = new Set([
@@ -432,19 +432,4 @@ function eventIdOf(event: Record<string, unknown>): string {
 
 function stringOr(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
-}
-
-/** Why OpenAI would refuse this truncate of `item` (undefined: not an item the relay announced). */
-function truncateProblem(item: AnsweredItem | undefined, event: RealtimeItemTruncate): { code: string; param: string; message: string } | undefined {
-  if (item === undefined) return { code: 'item_not_found', param: 'item_id', message: `Item with item_id '${event.item_id.slice(0, 200)}' not found.` };
-  if (item.kind !== 'message' || item.audioContentIndex === undefined) {
-    return { code: 'invalid_value', param: 'item_id', message: 'Only assistant message items with audio can be truncated.' };
-  }
-  if (event.content_index !== item.audioContentIndex) {
-    return { code: 'invalid_value', param: 'content_index', message: `Invalid 'content_index': the audio is content ${item.audioContentIndex}.` };
-  }
-  // Deltas carry whole samples but clients count played samples and round: the millisecond is rounded up.
-  const limitMs = Math.min(Math.ceil(item.audioMs), item.truncatedAtMs ?? Number.POSITIVE_INFINITY);
-  if (event.audio_end_ms > limitMs) return { code: 'invalid_value', param: 'audio_end_ms', message: `Audio content of ${limitMs}ms is already shorter than ${event.audio_end_ms}ms.` };
-  return undefined;
 }
