@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { createContext } from './context.js';
 import { controlApi } from './control.js';
+import { GEMINI_LIVE_VERSIONS, geminiLivePath, geminiLiveRoute } from './gemini/live/server.js';
 import { geminiApi } from './gemini/plugin.js';
 import { openaiApi } from './openai/plugin.js';
 import { openaiRealtimeRoute } from './openai/realtime/server.js';
@@ -41,16 +42,17 @@ export interface ProviderSimOptions {
 const DEFAULT_REQUEST_LOG_LIMIT = 200;
 const DEFAULT_ZHIPU_HEARTBEAT_MS = 30_000;
 
-/** Paths of the realtime WebSockets, as services are configured with them (`OPENAI_REALTIME_URL`, `ZHIPU_REALTIME_URL`). */
+/** Paths of the realtime WebSockets, as services are configured with them (`OPENAI_REALTIME_URL`, `ZHIPU_REALTIME_URL`, `GEMINI_LIVE_URL`). */
 export const REALTIME_PATHS = {
   openai: `${ROUTE_PREFIXES.openai}/realtime`,
   zhipu: `${ROUTE_PREFIXES.zhipu}/realtime`,
+  gemini: geminiLivePath('v1beta'),
 } as const;
 
 /**
  * The provider simulator as a Fastify plugin: OpenAI, Gemini and Zhipu text APIs on their usual
  * paths, the `/_sim` control API and `/healthz`. Each provider is its own encapsulated scope, with
- * its own auth, error shape and 404s. Realtime WebSockets (OpenAI GA, GLM-Realtime) are served on
+ * its own auth, error shape and 404s. Realtime WebSockets (OpenAI GA, GLM-Realtime, Gemini Live) are served on
  * the same port by upgrade, outside Fastify's routing (see `realtime/upgrade.ts`).
  */
 export async function providerSim(app: FastifyInstance, options: ProviderSimOptions = {}): Promise<void> {
@@ -76,6 +78,7 @@ export async function providerSim(app: FastifyInstance, options: ProviderSimOpti
     new Map<string, RealtimeRoute>([
       [REALTIME_PATHS.openai, openaiRealtimeRoute(ctx)],
       [REALTIME_PATHS.zhipu, zhipuRealtimeRoute(ctx)],
+      ...GEMINI_LIVE_VERSIONS.map((version) => [geminiLivePath(version), geminiLiveRoute(ctx, version)] as const),
     ]),
   );
 }

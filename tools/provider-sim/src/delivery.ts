@@ -35,6 +35,7 @@ export function deliveryFor(fault: Fault | undefined, defaultTokenDelayMs: numbe
     case 'realtime_drop_after_ms':
     case 'realtime_refuse':
     case 'realtime_invalid_key':
+    case 'realtime_go_away':
     case 'webrtc_ice_blackhole':
       return delivery;
   }

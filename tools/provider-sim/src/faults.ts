@@ -4,7 +4,7 @@ import { PROVIDERS, type ProviderId } from './provider.js';
 /** Faults of HTTP requests (text APIs). */
 export const HTTP_FAULT_KINDS = ['rate_limit', 'server_error', 'stall_before_first_token', 'disconnect_mid_stream', 'slow_tokens', 'invalid_key'] as const;
 /** Faults of realtime WebSocket sessions, taken when a socket asks to upgrade. */
-export const REALTIME_FAULT_KINDS = ['realtime_drop_after_ms', 'realtime_refuse', 'realtime_invalid_key'] as const;
+export const REALTIME_FAULT_KINDS = ['realtime_drop_after_ms', 'realtime_refuse', 'realtime_invalid_key', 'realtime_go_away'] as const;
 /** Faults of WebRTC calls, taken by `POST /realtime/calls` (which also takes HTTP faults). */
 export const WEBRTC_FAULT_KINDS = ['webrtc_ice_blackhole'] as const;
 export const FAULT_KINDS = [...HTTP_FAULT_KINDS, ...REALTIME_FAULT_KINDS, ...WEBRTC_FAULT_KINDS] as const;
@@ -27,7 +27,8 @@ export const FaultRequest = Type.Object(
     retryAfterSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
     /**
      * stall_before_first_token: how long to stall (absent: until the client gives up); slow_tokens: pause before each token;
-     * realtime_drop_after_ms: how long after the upgrade the socket is cut.
+     * realtime_drop_after_ms: how long after the upgrade the socket is cut; realtime_go_away: how long
+     * after `setupComplete` Gemini's `goAway` comes.
      */
     delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
     /** disconnect_mid_stream: tokens sent before the connection is cut. */
@@ -50,6 +51,7 @@ const FIELDS_BY_KIND: Record<FaultKind, readonly (keyof FaultRequest)[]> = {
   realtime_drop_after_ms: ['delayMs'],
   realtime_refuse: ['statusCode', 'retryAfterSeconds'],
   realtime_invalid_key: [],
+  realtime_go_away: ['delayMs'],
   webrtc_ice_blackhole: [],
 };
 const KIND_SPECIFIC: readonly (keyof FaultRequest)[] = ['retryAfterSeconds', 'delayMs', 'afterTokens', 'statusCode'];
@@ -61,10 +63,13 @@ const DEFAULT_RETRY_AFTER_SECONDS = 1;
 const DEFAULT_SLOW_TOKEN_DELAY_MS = 100;
 const DEFAULT_DISCONNECT_AFTER_TOKENS = 3;
 const DEFAULT_REALTIME_DROP_AFTER_MS = 1000;
+const DEFAULT_REALTIME_GO_AWAY_MS = 1000;
 const DEFAULT_REALTIME_REFUSE_STATUS = 503;
 
 /** Explains why a schema-valid request still makes no sense, or undefined when it does. */
 export function faultRequestProblem(request: FaultRequest): string | undefined {
+  // Only Gemini Live announces its end (`goAway`); another provider would take the fault and do nothing.
+  if (request.kind === 'realtime_go_away' && request.provider !== 'gemini') return 'realtime_go_away applies to provider gemini only';
   const allowed = FIELDS_BY_KIND[request.kind];
   const stray = KIND_SPECIFIC.find((field) => request[field] !== undefined && !allowed.includes(field));
   return stray === undefined ? undefined : `${stray} does not apply to ${request.kind}`;
@@ -126,6 +131,8 @@ function withDefaults(request: FaultRequest): FaultRequest {
       return { ...request, afterTokens: request.afterTokens ?? DEFAULT_DISCONNECT_AFTER_TOKENS };
     case 'realtime_drop_after_ms':
       return { ...request, delayMs: request.delayMs ?? DEFAULT_REALTIME_DROP_AFTER_MS };
+    case 'realtime_go_away':
+      return { ...request, delayMs: request.delayMs ?? DEFAULT_REALTIME_GO_AWAY_MS };
     case 'realtime_refuse':
       return {
         ...request,

@@ -9,6 +9,7 @@ const STATUS_NAMES: Record<number, string> = {
   415: 'INVALID_ARGUMENT',
   429: 'RESOURCE_EXHAUSTED',
   500: 'INTERNAL',
+  503: 'UNAVAILABLE',
 };
 
 /** Google's error body: `{ error: { code, message, status, details? } }`. */

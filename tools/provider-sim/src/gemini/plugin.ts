@@ -31,7 +31,8 @@ function modelInfo(id: string) {
 /**
  * The Gemini REST API under the prefix used as `GEMINI_BASE_URL` (`/gemini`). The SDK builds
  * `{base}/{version}/models/{model}:{method}`; the model and method share one path segment.
- * Gemini Live (BidiGenerateContent over WebSocket) will join this scope as its own file.
+ * Gemini Live (BidiGenerateContent over WebSocket) is served by upgrade from `live/`, outside
+ * Fastify's routing like the other realtime sockets.
  */
 export async function geminiApi(app: FastifyInstance, { ctx }: { ctx: SimContext }): Promise<void> {
   providerScope(app, { provider: 'gemini', errors: geminiErrors, hasKey, ctx });

@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { FaultKind } from '../faults.js';
 
-export const REALTIME_PROVIDERS = ['openai', 'zhipu'] as const;
+export const REALTIME_PROVIDERS = ['openai', 'zhipu', 'gemini'] as const;
 export type RealtimeProvider = (typeof REALTIME_PROVIDERS)[number];
 
 /** session.update bodies kept per session, newest last; older ones are only counted. */
@@ -23,6 +23,8 @@ export interface RealtimeSessionRecord {
   audioBytesIn: number;
   /** Duration of that audio, by the session's input format. */
   audioMsIn: number;
+  /** The input audio format the client last declared, where the protocol declares one per chunk (Gemini's MIME type). */
+  inputAudioFormat?: string;
   clientEvents: number;
   /** Client frames refused with an error event. */
   clientErrors: number;
@@ -94,7 +96,7 @@ export class RealtimeRegistry {
     const open = [...this.#open.keys()];
     const count = (p: RealtimeProvider) => open.filter((r) => r.provider === p).length;
     const sessions = [...open, ...this.#closed.toReversed()].filter((r) => provider === undefined || r.provider === provider);
-    return { open: { openai: count('openai'), zhipu: count('zhipu'), total: open.length }, sessions };
+    return { open: { openai: count('openai'), zhipu: count('zhipu'), gemini: count('gemini'), total: open.length }, sessions };
   }
 
   clearClosed(): number {

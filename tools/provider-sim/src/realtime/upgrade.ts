@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { SimContext } from '../context.js';
+import type { Fault } from '../faults.js';
 import type { RealtimeProvider, RealtimeSessionRecord } from './registry.js';
 
 /**
@@ -28,12 +29,14 @@ export interface RealtimeRoute {
   sessionIdPrefix: string;
   /** Checks the upgrade request (key, model) before the handshake. */
   admit(request: IncomingMessage, url: URL): Admission;
+  /** Where this provider takes its key, if not `Authorization: Bearer` (Gemini: `?key=`); never stored. */
+  credential?(request: IncomingMessage, url: URL): string | undefined;
   /** The refusal a `realtime_refuse` fault produces. */
   refusal(status: 429 | 503, retryAfterSeconds: number | undefined): Refusal;
   /** The refusal a `realtime_invalid_key` fault produces: the key quoted back whole. */
   keyRefusal(key: string): Refusal;
-  /** Runs the session on the accepted socket; the registry record is already open. */
-  connect(socket: WebSocket, record: RealtimeSessionRecord, request: IncomingMessage): void;
+  /** Runs the session on the accepted socket; the registry record is already open. `fault`: one this session took. */
+  connect(socket: WebSocket, record: RealtimeSessionRecord, request: IncomingMessage, fault: Fault | undefined): void;
 }
 
 /**
@@ -61,7 +64,8 @@ export function serveRealtime(app: FastifyInstance, ctx: SimContext, routes: Rea
     }
     const admission = route.admit(request, url);
     const model = admission.ok ? admission.model : undefined;
-    const record = ctx.requests.open({ method: 'GET', path, provider: route.provider, authPresent: hasCredentials(request) });
+    const key = route.credential ? route.credential(request, url) : undefined;
+    const record = ctx.requests.open({ method: 'GET', path, provider: route.provider, authPresent: key !== undefined || hasCredentials(request) });
     ctx.requests.note(record, { model });
     if (!admission.ok) {
       refuse(socket, admission.refusal);
@@ -74,7 +78,7 @@ export function serveRealtime(app: FastifyInstance, ctx: SimContext, routes: Rea
       return;
     }
     if (fault?.kind === 'realtime_invalid_key') {
-      refuse(socket, route.keyRefusal(bearerFromHeader(request) ?? ''));
+      refuse(socket, route.keyRefusal(key ?? bearerFromHeader(request) ?? ''));
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
@@ -90,7 +94,7 @@ export function serveRealtime(app: FastifyInstance, ctx: SimContext, routes: Rea
         const timer = setTimeout(() => ws.terminate(), fault.delayMs ?? 0);
         ws.on('close', () => clearTimeout(timer));
       }
-      route.connect(ws, session, request);
+      route.connect(ws, session, request, fault);
     });
   };
 
